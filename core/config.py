@@ -352,7 +352,9 @@ def _check_flow_against(where: str, flow: AccessFlow, integration_type: str) -> 
                 f"{where}.permissions: {permission!r} is not a permission of {integration_type} "
                 f"(valid: {', '.join(permissions.known_permissions(integration_type))})"
             )
-        if not any(permissions.permission_applies(integration_type, t, permission) for t in flow_types):
+        if not any(
+            permissions.permission_applies(integration_type, t, permission) for t in flow_types
+        ):
             raise ValueError(
                 f"{where}.permissions: {permission!r} applies to none of this flow's resource "
                 f"types ({', '.join(sorted(flow_types))})"
@@ -383,7 +385,11 @@ def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
             parts.append(label)
         else:
             # Discriminated unions add the tag ("mongodb-atlas") to the location: skip it.
-            if isinstance(node, dict) and item not in node and item in permissions.INTEGRATION_TYPES:
+            if (
+                isinstance(node, dict)
+                and item not in node
+                and item in permissions.INTEGRATION_TYPES
+            ):
                 continue
             node = node.get(item) if isinstance(node, dict) else None
             parts.append(("." if parts else "") + str(item))

@@ -8,7 +8,6 @@ operator knows exactly what to set, and the component that needs it is left out.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,0 +1,276 @@
+"""The administrator's commands, over the same use cases the chat edges call."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.output import emit, fail, table
+from core import audit, catalog, grants, migrations, requests, resources, views
+from core.context import Context
+from core.durations import format_duration, parse_duration
+from core.errors import GatepassError
+from core.ports import IntegrationError
+from core.runtime import build_context
+from core.settings import Settings
+
+ADMIN = "admin (cli)"
+
+
+@asynccontextmanager
+async def context(settings: Settings, *, integrations: bool = False) -> AsyncIterator[Context]:
+    await migrations.upgrade_async(settings.database_url)
+    ctx = build_context(settings, integrations=None if integrations else {})
+    try:
+        yield ctx
+    finally:
+        await ctx.store.close()
+
+
+def config_summary(settings: Settings) -> dict[str, Any]:
+    config = settings.config
+    return {
+        "config": settings.config_path,
+        "database": settings.database_url.split("://", 1)[0],
+        "people": len(config.directory.users),
+        "integrations": ", ".join(i.name for i in config.integrations) or "none",
+        "access flows": ", ".join(f.name for f in config.access_flows) or "none",
+        "slack": "on" if config.slack else "off",
+        "teams": "on" if config.teams else "off",
+    }
+
+
+async def online_problems(settings: Settings) -> list[str]:
+    from core.ports import SystemClock
+    from core.runtime import build_integrations
+
+    problems = []
+    for name, integration in build_integrations(settings, SystemClock()).items():
+        try:
+            await integration.check()
+        except IntegrationError as error:
+            problems.append(f"integration {name}: {error}")
+    return problems
+
+
+def _parse_resource(text: str) -> tuple[str, str]:
+    kind, sep, name = text.partition(":")
+    if not sep or not kind or not name:
+        fail(f"--resource {text!r}: write TYPE:NAME, e.g. database:analytics")
+    return kind, name
+
+
+async def approvers_for(
+    settings: Settings,
+    *,
+    requester: str,
+    integration: str,
+    resource: str,
+    permission: str,
+    duration: str | None,
+    as_json: bool,
+) -> None:
+    kind, name = _parse_resource(resource)
+    async with context(settings) as ctx:
+        try:
+            person = ctx.person(requester)
+            flows = catalog.flows_for_person(ctx, person, integration)
+            if duration:
+                length = parse_duration(duration)
+            else:
+                length = min((d for f in flows for d in f.durations), default=timedelta(hours=1))
+            draft = catalog.Draft(
+                integration, kind, name, permission, length, justification="(preview)"
+            )
+            async with ctx.store.reading() as session:
+                flow, routing = await requests.preview(ctx, session, person, draft)
+        except (GatepassError, ValueError) as error:
+            fail(str(error), data={"approvers": [], "error": str(error)}, as_json=as_json)
+    rows = [{"email": a.email, "name": a.name, "reason": a.reason} for a in routing.approvers]
+    data = {
+        "flow": flow.name,
+        "automatic": routing.automatic,
+        "approvers": rows,
+        "escalation": [{"email": a.email, "reason": a.reason} for a in routing.escalation],
+    }
+    if routing.automatic:
+        text = f"flow {flow.name}: approved automatically (no approver)"
+    else:
+        text = f"flow {flow.name}: {flow.approvals_required} approval(s) needed\n" + table(
+            rows, ["email", "name", "reason"]
+        )
+    emit(data, as_json, text)
+
+
+def _row(view: views.RequestView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "status": view.status.value,
+        "requester": view.requester,
+        "integration": view.integration,
+        "resource": f"{view.resource_type}:{view.resource_name}",
+        "permission": view.permission,
+        "duration": format_duration(view.duration),
+        "created": view.created_at,
+        "ends": view.ends_at,
+    }
+
+
+async def list_requests(
+    settings: Settings, *, status: str | None, limit: int, as_json: bool
+) -> None:
+    async with context(settings) as ctx, ctx.store.reading() as session:
+        found = await views.list_requests(session, ctx.directory, status=status, limit=limit)
+    rows = [_row(v) for v in found]
+    emit(
+        rows,
+        as_json,
+        table(
+            rows,
+            [
+                "id",
+                "status",
+                "requester",
+                "integration",
+                "resource",
+                "permission",
+                "duration",
+                "created",
+                "ends",
+            ],
+        ),
+    )
+
+
+async def show_request(settings: Settings, request_id: str, *, as_json: bool) -> None:
+    async with context(settings) as ctx:
+        try:
+            async with ctx.store.reading() as session:
+                view = await views.load_view(session, ctx.directory, request_id)
+        except GatepassError as error:
+            fail(str(error))
+    data = _row(view) | {
+        "flow": view.flow,
+        "justification": view.justification,
+        "approvers": [
+            {"email": a.email, "reason": a.reason, "escalation": a.escalation}
+            for a in view.approvers
+        ],
+        "decisions": [
+            {
+                "approver": d.approver,
+                "outcome": d.outcome,
+                "reason": d.reason,
+                "platform": d.platform,
+                "at": d.at,
+            }
+            for d in view.decisions
+        ],
+        "decided_by": view.decided_by,
+        "decision_reason": view.decision_reason,
+        "username": view.username,
+        "end_reason": view.end_reason,
+        "failure": view.failure,
+    }
+    lines = [
+        f"{key}: {value}" for key, value in data.items() if key not in ("approvers", "decisions")
+    ]
+    lines += [f"approver: {a['email']} — {a['reason']}" for a in data["approvers"]]
+    lines += [
+        f"decision: {d['approver']} {d['outcome']} on {d['platform']}"
+        f" ({d['reason'] or 'no reason'})"
+        for d in data["decisions"]
+    ]
+    emit(data, as_json, "\n".join(lines))
+
+
+async def revoke_request(
+    settings: Settings, request_id: str, *, reason: str, as_json: bool
+) -> None:
+    if not reason.strip():
+        fail("--reason must say why")
+    async with context(settings) as ctx:
+        try:
+            view = await grants.revoke(
+                ctx,
+                actor=ADMIN,
+                request_id=request_id,
+                reason=reason,
+                platform="cli",
+                as_admin=True,
+            )
+        except GatepassError as error:
+            fail(str(error))
+    emit(_row(view), as_json, f"{request_id}: revocation queued; the worker removes the access now")
+
+
+async def export_audit(
+    settings: Settings, *, fmt: str, since: datetime | None, output: Path | None
+) -> None:
+    since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+    async with context(settings) as ctx, ctx.store.reading() as session:
+        sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            async for chunk in audit.export(session, fmt=fmt, since=since):
+                sink.write(chunk)
+        finally:
+            if output:
+                sink.close()
+
+
+async def verify_audit(settings: Settings, *, as_json: bool) -> None:
+    async with context(settings) as ctx, ctx.store.reading() as session:
+        result = await audit.verify(session)
+    data = {
+        "ok": result.ok,
+        "checked": result.checked,
+        "problem": result.problem,
+        "seq": result.seq,
+    }
+    if not result.ok:
+        fail(f"audit log is NOT intact: {result.problem}", data=data, as_json=as_json)
+    emit(data, as_json, f"audit log intact: {result.checked} events verified")
+
+
+async def sync(settings: Settings, *, integration: str | None, as_json: bool) -> None:
+    async with context(settings, integrations=True) as ctx:
+        names = [integration] if integration else list(ctx.integrations)
+        missing = [n for n in names if n not in ctx.integrations]
+        if missing:
+            fail(f"integration {missing[0]} is not configured or its secret is missing")
+        rows, failed = [], []
+        for name in names:
+            try:
+                found = await ctx.integrations[name].discover()
+            except IntegrationError as error:
+                failed.append(f"{name}: {error}")
+                continue
+            async with ctx.store.transaction() as session:
+                stored, removed = await resources.replace_discovered(
+                    session, name, found, at=ctx.clock.now()
+                )
+            rows.append({"integration": name, "resources": stored, "removed": removed})
+    if failed:
+        fail("\n".join(failed), data=rows, as_json=as_json)
+    emit(rows, as_json, table(rows, ["integration", "resources", "removed"]))
+
+
+async def list_resources(settings: Settings, *, integration: str | None, as_json: bool) -> None:
+    async with context(settings) as ctx, ctx.store.reading() as session:
+        found = await resources.list_all(session, integration)
+    rows = [
+        {
+            "integration": r.integration,
+            "type": r.type,
+            "name": r.name,
+            "id": r.external_id,
+            "parent": r.parent,
+            "tags": ", ".join(f"{k}={v}" for k, v in sorted(r.tags.items())),
+        }
+        for r in found
+    ]
+    emit(rows, as_json, table(rows, ["integration", "type", "name", "id", "parent", "tags"]))

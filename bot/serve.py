@@ -1,0 +1,82 @@
+"""Running ``serve`` and ``worker`` until SIGTERM/SIGINT, then shutting down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import build
+from core import job_handlers, migrations
+from core.jobs import Worker
+from core.runtime import build_context
+from core.settings import Settings
+
+log = logging.getLogger("gatepass")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _serve(
+    settings: Settings, *, run_worker: bool, host: str | None, port: int | None
+) -> None:
+    gatepass = await build(settings, run_worker=run_worker)
+    runner = web.AppRunner(gatepass.web, handle_signals=False)
+    await runner.setup()
+    bind_host = host or settings.config.server.host
+    bind_port = port if port is not None else settings.config.server.port
+    site = web.TCPSite(runner, bind_host, bind_port)
+    await site.start()
+    log.info("gatepass serving on http://%s:%s (health: /healthz)", bind_host, bind_port)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await stop.wait()
+    log.info("stopping: finishing the jobs in hand")
+    await runner.cleanup()
+
+
+def serve_forever(
+    settings: Settings, *, run_worker: bool, host: str | None, port: int | None
+) -> None:
+    _configure_logging()
+    asyncio.run(_serve(settings, run_worker=run_worker, host=host, port=port))
+
+
+async def _work(settings: Settings) -> None:
+    await migrations.upgrade_async(settings.database_url)
+    from bot.app import Gatepass, default_platforms  # notifiers come with the platforms
+
+    ctx = build_context(settings)
+    jobs_config = settings.config.jobs
+    worker = Worker(
+        ctx,
+        job_handlers.KINDS,
+        lease=jobs_config.lease,
+        poll_interval=jobs_config.poll_interval.total_seconds(),
+    )
+    ctx.wake_worker = worker.wake
+    shell = Gatepass(settings=settings, ctx=ctx, web=web.Application(), worker=worker)
+    for install in default_platforms():
+        await install(shell)
+    await job_handlers.schedule_periodic(ctx)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await worker.run(stop)
+    await ctx.store.close()
+
+
+def work_forever(settings: Settings) -> None:
+    _configure_logging()
+    asyncio.run(_work(settings))

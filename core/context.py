@@ -1,0 +1,51 @@
+"""What every use case needs, built once at start by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from core.config import AccessFlow, GatepassConfig, IntegrationBase
+from core.directory import Directory, Person
+from core.errors import NotInDirectory, UnknownIntegration
+from core.ports import Clock, Integration, Notifier
+from core.store import Store
+from core.vault import Vault
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Context:
+    config: GatepassConfig
+    directory: Directory
+    store: Store
+    clock: Clock
+    vault: Vault | None = None
+    integrations: Mapping[str, Integration] = field(default_factory=dict)
+    notifiers: Sequence[Notifier] = ()
+    # Called after a commit that queued jobs, so an in-process worker picks them up at once.
+    wake_worker: Callable[[], None] = _nothing
+
+    def person(self, email: str) -> Person:
+        person = self.directory.person(email)
+        if person is None:
+            raise NotInDirectory(email)
+        return person
+
+    def integration_config(self, name: str) -> IntegrationBase:
+        try:
+            return self.config.integration(name)
+        except KeyError:
+            raise UnknownIntegration(name) from None
+
+    def flows_for(self, integration: str) -> list[AccessFlow]:
+        return [f for f in self.config.access_flows if f.integration == integration]
+
+    def integration(self, name: str) -> Integration:
+        try:
+            return self.integrations[name]
+        except KeyError:
+            raise UnknownIntegration(name) from None

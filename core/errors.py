@@ -1,0 +1,126 @@
+"""Every error a use case can raise, in one place.
+
+Each carries a message written for the person who acted; the chat edges and the CLI show
+``str(error)`` as it is (after escaping) and never need to know more than the class.
+"""
+
+from __future__ import annotations
+
+
+class GatepassError(Exception):
+    """Base of the errors a person can cause. Nothing was changed when one is raised."""
+
+
+class NotInDirectory(GatepassError):
+    def __init__(self, email: str) -> None:
+        super().__init__(
+            f"{email} is not in Gatepass's directory, so you cannot request or approve access. "
+            "Ask an administrator to add you."
+        )
+        self.email = email
+
+
+class InvalidRequest(GatepassError):
+    """The request's fields are wrong. ``field`` names the input to show the message beside."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownIntegration(InvalidRequest):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"There is no integration named {name!r}.", field="integration")
+
+
+class UnknownResource(InvalidRequest):
+    def __init__(self, key: str, integration: str) -> None:
+        super().__init__(
+            f"{key} is not a known resource of {integration} (run a sync if it is new).",
+            field="resource",
+        )
+
+
+class NoMatchingFlow(InvalidRequest):
+    """No access flow lets this person request this permission on this resource."""
+
+
+class DurationTooLong(InvalidRequest):
+    pass
+
+
+class JustificationRequired(InvalidRequest):
+    def __init__(self) -> None:
+        super().__init__("A justification is required for this access.", field="justification")
+
+
+class NoApprovers(GatepassError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
+class RequestNotFound(GatepassError):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"There is no request {request_id}.")
+        self.request_id = request_id
+
+
+class NotAllowed(GatepassError):
+    """The actor may not do this to this request."""
+
+
+class NotAnApprover(NotAllowed):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"You are not an approver of request {request_id}.")
+
+
+class SelfApproval(NotAllowed):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"You cannot decide on your own request {request_id}.")
+
+
+class ApprovalReasonRequired(InvalidRequest):
+    def __init__(self) -> None:
+        super().__init__("This access flow requires a reason with every approval.", field="reason")
+
+
+class DenyReasonRequired(InvalidRequest):
+    def __init__(self) -> None:
+        super().__init__("Say why you deny the request.", field="reason")
+
+
+class AlreadyDecided(GatepassError):
+    """Someone decided first (or this approver already did). ``by`` and ``status`` say how."""
+
+    def __init__(self, request_id: str, *, status: str, by: str | None) -> None:
+        who = f" by {by}" if by else ""
+        super().__init__(f"Request {request_id} was already {status.replace('_', ' ')}{who}.")
+        self.request_id = request_id
+        self.status = status
+        self.by = by
+
+
+class WrongStatus(GatepassError):
+    def __init__(self, request_id: str, *, status: str, action: str) -> None:
+        super().__init__(
+            f"Request {request_id} is {status.replace('_', ' ')}; it cannot be {action} now."
+        )
+        self.status = status
+
+
+class NothingToReveal(GatepassError):
+    def __init__(self) -> None:
+        super().__init__(
+            "There is no password waiting for you: it was already shown once, or the access "
+            "has ended."
+        )
+
+
+class StaleStatus(Exception):
+    """Internal: a compare-and-set found the request in another status than expected."""
+
+    def __init__(self, request_id: str, *, expected: str, current: str | None) -> None:
+        super().__init__(f"request {request_id} is {current}, not {expected}")
+        self.request_id = request_id
+        self.expected = expected
+        self.current = current

@@ -1,0 +1,58 @@
+"""Builds the domain's context from settings: store, directory, vault, integrations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from core.context import Context
+from core.directory import ConfigDirectory
+from core.ports import Clock, Integration, Notifier, SystemClock
+from core.settings import Settings
+from core.store import Store
+from core.vault import Vault
+
+log = logging.getLogger("gatepass")
+
+
+def build_integrations(settings: Settings, clock: Clock) -> dict[str, Integration]:
+    """One adapter per integration whose secret resolved; the others stay left out."""
+    from core.integrations import build_integration
+
+    built: dict[str, Integration] = {}
+    for config in settings.config.integrations:
+        secret = settings.integration_secrets.get(config.name)
+        if secret is not None:
+            built[config.name] = build_integration(config, secret, clock=clock)
+    return built
+
+
+def build_context(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    integrations: dict[str, Integration] | None = None,
+    notifiers: Sequence[Notifier] = (),
+) -> Context:
+    clock = clock or SystemClock()
+    return Context(
+        config=settings.config,
+        directory=ConfigDirectory(settings.config.directory),
+        store=store or Store.from_url(settings.database_url),
+        clock=clock,
+        vault=Vault(settings.encryption_key) if settings.encryption_key else None,
+        integrations=integrations
+        if integrations is not None
+        else build_integrations(settings, clock),
+        notifiers=list(notifiers),
+    )
+
+
+def describe_unavailable(settings: Settings) -> list[str]:
+    lines = [item.describe() for item in settings.unavailable]
+    if settings.config.slack is None:
+        lines.append("slack: not configured (no slack: section)")
+    if settings.config.teams is None:
+        lines.append("teams: not configured (no teams: section)")
+    return lines

@@ -1,0 +1,36 @@
+"""A chat platform at the port: records what it was asked to send and update."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.ports import MessageRef
+
+
+@dataclass
+class RecordingNotifier:
+    platform: str = "slack"
+    people: set[str] | None = None  # None: everyone is reachable
+    sent: list[tuple[str, Any, MessageRef]] = field(default_factory=list)
+    updated: list[tuple[MessageRef, Any]] = field(default_factory=list)
+    failures: int = 0
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    async def reachable(self, person: str) -> bool:
+        return self.people is None or person in self.people
+
+    async def send(self, person: str, message: Any) -> MessageRef | None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError(f"{self.platform} is down")
+        ref = MessageRef(self.platform, f"D-{person}", str(next(self._ids)))
+        self.sent.append((person, message, ref))
+        return ref
+
+    async def update(self, ref: MessageRef, message: Any) -> None:
+        self.updated.append((ref, message))
+
+    def to(self, person: str, kind: type | None = None) -> list[Any]:
+        return [m for p, m, _ in self.sent if p == person and (kind is None or isinstance(m, kind))]
