@@ -115,7 +115,7 @@ async def resolve_resource(ctx: Context, session: AsyncSession, draft: Draft) ->
 
 def choose_flow(ctx: Context, person: Person, draft: Draft) -> AccessFlow:
     """The first flow (in config order) that allows the whole draft; a precise error if none."""
-    if draft.integration not in integrations_for(ctx, person):
+    if not flows_for_person(ctx, person, draft.integration):
         raise NoMatchingFlow(
             f"No access flow lets you request access to {draft.integration}.", field="integration"
         )

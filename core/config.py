@@ -7,6 +7,7 @@ names the file, the key path and what is wrong.
 from __future__ import annotations
 
 import fnmatch
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -79,8 +80,8 @@ class SlackConfig(Strict):
 
 
 class TeamsConfig(Strict):
-    app_id: SecretRef
-    app_password: SecretRef
+    app_id: SecretRef | None = None
+    app_password: SecretRef | None = None
     tenant_id: SecretRef | None = None
     token_url: str | None = None
     openid_metadata_url: str | None = None
@@ -89,6 +90,12 @@ class TeamsConfig(Strict):
     _refs = field_validator("app_id", "app_password", "tenant_id", mode="before")(
         classmethod(lambda cls, v: None if v is None else _ref(v))
     )
+
+    @model_validator(mode="after")
+    def _credentials(self) -> TeamsConfig:
+        if not self.dev_mode and (self.app_id is None or self.app_password is None):
+            raise ValueError("app_id and app_password are required (unless dev_mode: true)")
+        return self
 
 
 class DirectoryUser(Strict):
@@ -161,7 +168,13 @@ class IntegrationBase(Strict):
                     "a secret mapping holds either public_key and private_key (an API key) "
                     "or client_id and client_secret (a service account)"
                 )
-            return {key: _ref(item) for key, item in value.items()}
+            refs = {}
+            for key, item in value.items():
+                try:
+                    refs[key] = _ref(item)
+                except ValueError as error:
+                    raise ValueError(f"[{key}] {error}") from None
+            return refs
         return _ref(value)
 
     @field_validator("atlas_url")
@@ -419,6 +432,9 @@ def parse_config(data: Any, path: str = "gatepass.yml") -> GatepassConfig:
         for item in error.errors():
             loc = _loc_to_path(tuple(item["loc"]), data)
             message = _message(item)
+            inner = re.match(r"^\[([A-Za-z_]+)\] (.*)$", message, re.DOTALL)
+            if inner:  # an error inside a mapping, reported by the mapping's validator
+                loc, message = f"{loc}.{inner[1]}", inner[2]
             problems.append(message if loc == "(top level)" else f"{loc}: {message}")
         raise ConfigError(path, problems) from None
 

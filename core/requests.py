@@ -74,6 +74,11 @@ async def submit(
     person = ctx.person(requester)
     async with ctx.store.transaction() as session:
         flow, routing = await preview(ctx, session, person, draft)
+        if draft.integration not in ctx.integrations:
+            raise InvalidRequest(
+                f"{draft.integration} is not available right now (it is not fully configured).",
+                field="integration",
+            )
         justification = _clean_justification(flow, draft.justification)
         resource = await catalog.resolve_resource(ctx, session, draft)
         now = ctx.clock.now()

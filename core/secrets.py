@@ -60,9 +60,10 @@ class SecretRef:
             raise ValueError("a secret reference is a string 'env:NAME' or 'file:PATH'")
         scheme, sep, target = text.partition(":")
         if not sep or scheme not in ("env", "file"):
+            # The value is not echoed: it may be a secret pasted by mistake.
             raise ValueError(
-                f"{text!r} is not a secret reference: write 'env:NAME' or 'file:PATH' "
-                "(secrets are never written into the config file itself)"
+                "is not a secret reference: write 'env:NAME' or 'file:PATH' "
+                "(a secret itself is never written into the config file)"
             )
         if not target:
             raise ValueError(f"{text!r} names no {'variable' if scheme == 'env' else 'file'}")

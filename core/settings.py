@@ -64,30 +64,44 @@ class Settings:
         return [i.name for i in self.config.integrations if i.name in self.integration_secrets]
 
 
-def _resolve_optional(ref: SecretRef | None, environ: Mapping[str, str]) -> SecretValue | None:
-    return None if ref is None else ref.resolve(environ)
+def _resolve_all(
+    refs: Mapping[str, SecretRef | None], environ: Mapping[str, str]
+) -> dict[str, SecretValue | None]:
+    """Resolve several references; MissingSecrets names every one that is missing."""
+    resolved: dict[str, SecretValue | None] = {}
+    missing: list[SecretUnavailable] = []
+    for key, ref in refs.items():
+        try:
+            resolved[key] = None if ref is None else ref.resolve(environ)
+        except SecretUnavailable as error:
+            missing.append(error)
+    if missing:
+        raise MissingSecrets(missing)
+    return resolved
 
 
 def _resolve_slack(config: GatepassConfig, environ: Mapping[str, str]) -> SlackSecrets | None:
     slack = config.slack
     if slack is None:
         return None
-    return SlackSecrets(
-        bot_token=slack.bot_token.resolve(environ),
-        signing_secret=slack.signing_secret.resolve(environ),
-        app_token=_resolve_optional(slack.app_token, environ),
-    )
+    refs = {
+        "bot_token": slack.bot_token,
+        "signing_secret": slack.signing_secret,
+        "app_token": slack.app_token,
+    }
+    return SlackSecrets(**_resolve_all(refs, environ))  # type: ignore[arg-type]
 
 
 def _resolve_teams(config: GatepassConfig, environ: Mapping[str, str]) -> TeamsSecrets | None:
     teams = config.teams
-    if teams is None:
+    if teams is None or teams.dev_mode:
         return None
-    return TeamsSecrets(
-        app_id=teams.app_id.resolve(environ),
-        app_password=teams.app_password.resolve(environ),
-        tenant_id=_resolve_optional(teams.tenant_id, environ),
-    )
+    refs = {
+        "app_id": teams.app_id,
+        "app_password": teams.app_password,
+        "tenant_id": teams.tenant_id,
+    }
+    return TeamsSecrets(**_resolve_all(refs, environ))  # type: ignore[arg-type]
 
 
 _KEY_SHAPES = ({"public_key", "private_key"}, {"client_id", "client_secret"})
@@ -96,6 +110,7 @@ _KEY_SHAPES = ({"public_key", "private_key"}, {"client_id", "client_secret"})
 def _resolve_integration_secret(
     secret: SecretRef | dict[str, SecretRef], environ: Mapping[str, str]
 ) -> dict[str, SecretValue]:
+    """The integration's key pair; every missing part is reported, not only the first."""
     if isinstance(secret, SecretRef):
         values = secret.resolve_mapping(environ)
         if set(values) not in _KEY_SHAPES:
@@ -104,7 +119,13 @@ def _resolve_integration_secret(
                 'must hold {"public_key", "private_key"} or {"client_id", "client_secret"}',
             )
         return values
-    return {key: ref.resolve(environ) for key, ref in secret.items()}
+    return _resolve_all(secret, environ)  # type: ignore[return-value]
+
+
+class MissingSecrets(Exception):
+    def __init__(self, missing: list[SecretUnavailable]) -> None:
+        super().__init__("; ".join(str(m) for m in missing))
+        self.missing = missing
 
 
 def _default_key_path(database_url: str) -> Path | None:
@@ -159,8 +180,10 @@ def resolve_settings(
     for component, resolve in (("slack", _resolve_slack), ("teams", _resolve_teams)):
         try:
             setattr(settings, component, resolve(config, environ))
-        except SecretUnavailable as missing:
-            settings.unavailable.append(Unavailable(component, missing.source, missing.problem))
+        except MissingSecrets as missing:
+            settings.unavailable.extend(
+                Unavailable(component, item.source, item.problem) for item in missing.missing
+            )
     for integration in config.integrations:
         try:
             settings.integration_secrets[integration.name] = _resolve_integration_secret(
@@ -169,6 +192,11 @@ def resolve_settings(
         except SecretUnavailable as missing:
             settings.unavailable.append(
                 Unavailable(f"integration {integration.name}", missing.source, missing.problem)
+            )
+        except MissingSecrets as missing:
+            settings.unavailable.extend(
+                Unavailable(f"integration {integration.name}", item.source, item.problem)
+                for item in missing.missing
             )
     try:
         settings.encryption_key = _resolve_encryption_key(config, database_url, environ)

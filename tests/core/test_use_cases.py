@@ -26,14 +26,18 @@ from core.errors import (
 from core.models import AccessRequest, AuditEvent, Decision, Job, Status
 from tests.support.domain import Domain
 
-GOOD = Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "debug the nightly job")
+GOOD = Draft(
+    "prod-atlas", "database", "analytics", "read", timedelta(hours=1), "debug the nightly job"
+)
 
 
 async def snapshot(domain: Domain) -> tuple[int, int, int, int]:
     async with domain.ctx.store.reading() as session:
         counts = []
         for table in (AccessRequest, Decision, AuditEvent, Job):
-            counts.append((await session.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())
+            counts.append(
+                (await session.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+            )
     return tuple(counts)  # type: ignore[return-value]
 
 
@@ -52,20 +56,58 @@ async def test_submit_routes_to_resource_owners_with_reasons(domain: Domain) -> 
 
 
 BAD_DRAFTS = [
-    (Draft("nope", "database", "analytics", "read", timedelta(hours=1), "x"), UnknownIntegration, "integration"),
-    (Draft("prod-atlas", "database", "missing", "read", timedelta(hours=1), "x"), UnknownResource, "resource"),
-    (Draft("prod-atlas", "database", "billing", "read", timedelta(hours=1), "x"), NoMatchingFlow, "resource"),
-    (Draft("prod-atlas", "database", "analytics", "dbAdmin", timedelta(hours=1), "x"), NoMatchingFlow, "permission"),
-    (Draft("prod-atlas", "database", "analytics", "atlasAdmin", timedelta(hours=1), "x"), NoMatchingFlow, "permission"),
-    (Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=9), "x"), DurationTooLong, "duration"),
-    (Draft("prod-atlas", "database", "analytics", "read", timedelta(0), "x"), DurationTooLong, "duration"),
-    (Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "   "), JustificationRequired, "justification"),
-    (Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "x" * 2001), InvalidRequest, "justification"),
+    (
+        Draft("nope", "database", "analytics", "read", timedelta(hours=1), "x"),
+        UnknownIntegration,
+        "integration",
+    ),
+    (
+        Draft("prod-atlas", "database", "missing", "read", timedelta(hours=1), "x"),
+        UnknownResource,
+        "resource",
+    ),
+    (
+        Draft("prod-atlas", "database", "billing", "read", timedelta(hours=1), "x"),
+        NoMatchingFlow,
+        "resource",
+    ),
+    (
+        Draft("prod-atlas", "database", "analytics", "dbAdmin", timedelta(hours=1), "x"),
+        NoMatchingFlow,
+        "permission",
+    ),
+    (
+        Draft("prod-atlas", "database", "analytics", "atlasAdmin", timedelta(hours=1), "x"),
+        NoMatchingFlow,
+        "permission",
+    ),
+    (
+        Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=9), "x"),
+        DurationTooLong,
+        "duration",
+    ),
+    (
+        Draft("prod-atlas", "database", "analytics", "read", timedelta(0), "x"),
+        DurationTooLong,
+        "duration",
+    ),
+    (
+        Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "   "),
+        JustificationRequired,
+        "justification",
+    ),
+    (
+        Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "x" * 2001),
+        InvalidRequest,
+        "justification",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("draft", "error", "field"), BAD_DRAFTS)
-async def test_bad_request_is_refused_and_nothing_stored(domain: Domain, draft: Draft, error: type, field: str) -> None:
+async def test_bad_request_is_refused_and_nothing_stored(
+    domain: Domain, draft: Draft, error: type, field: str
+) -> None:
     before = await snapshot(domain)
     with pytest.raises(error) as raised:
         await submit(domain, draft)
@@ -91,29 +133,85 @@ async def test_non_approver_and_requester_cannot_decide(domain: Domain) -> None:
     view = await submit(domain)
     before = await snapshot(domain)
     with pytest.raises(NotAnApprover):
-        await approvals.decide(domain.ctx, approver="erin@example.com", request_id=view.id, outcome="approve", reason=None, platform="slack")
+        await approvals.decide(
+            domain.ctx,
+            approver="erin@example.com",
+            request_id=view.id,
+            outcome="approve",
+            reason=None,
+            platform="slack",
+        )
     with pytest.raises(SelfApproval):
-        await approvals.decide(domain.ctx, approver="alice@example.com", request_id=view.id, outcome="approve", reason=None, platform="slack")
+        await approvals.decide(
+            domain.ctx,
+            approver="alice@example.com",
+            request_id=view.id,
+            outcome="approve",
+            reason=None,
+            platform="slack",
+        )
     with pytest.raises(NotInDirectory):
-        await approvals.decide(domain.ctx, approver="mallory@evil.example", request_id=view.id, outcome="approve", reason=None, platform="slack")
+        await approvals.decide(
+            domain.ctx,
+            approver="mallory@evil.example",
+            request_id=view.id,
+            outcome="approve",
+            reason=None,
+            platform="slack",
+        )
     with pytest.raises(InvalidRequest):
-        await approvals.decide(domain.ctx, approver="bob@example.com", request_id=view.id, outcome="maybe", reason=None, platform="slack")
+        await approvals.decide(
+            domain.ctx,
+            approver="bob@example.com",
+            request_id=view.id,
+            outcome="maybe",
+            reason=None,
+            platform="slack",
+        )
     with pytest.raises(DenyReasonRequired):
-        await approvals.decide(domain.ctx, approver="bob@example.com", request_id=view.id, outcome="deny", reason="  ", platform="slack")
+        await approvals.decide(
+            domain.ctx,
+            approver="bob@example.com",
+            request_id=view.id,
+            outcome="deny",
+            reason="  ",
+            platform="slack",
+        )
     assert await snapshot(domain) == before
 
 
 async def test_deciding_twice_is_refused_and_names_the_decider(domain: Domain) -> None:
     view = await submit(domain)
-    result = await approvals.decide(domain.ctx, approver="bob@example.com", request_id=view.id, outcome="approve", reason=None, platform="slack")
+    result = await approvals.decide(
+        domain.ctx,
+        approver="bob@example.com",
+        request_id=view.id,
+        outcome="approve",
+        reason=None,
+        platform="slack",
+    )
     assert result.final and result.request.status is Status.APPROVED
     before = await snapshot(domain)
     with pytest.raises(AlreadyDecided) as raised:
-        await approvals.decide(domain.ctx, approver="carol@example.com", request_id=view.id, outcome="deny", reason="no", platform="teams")
+        await approvals.decide(
+            domain.ctx,
+            approver="carol@example.com",
+            request_id=view.id,
+            outcome="deny",
+            reason="no",
+            platform="teams",
+        )
     assert raised.value.by == "Bob Ray"
     assert "approved by Bob Ray" in str(raised.value)
     with pytest.raises(AlreadyDecided):
-        await approvals.decide(domain.ctx, approver="bob@example.com", request_id=view.id, outcome="approve", reason=None, platform="slack")
+        await approvals.decide(
+            domain.ctx,
+            approver="bob@example.com",
+            request_id=view.id,
+            outcome="approve",
+            reason=None,
+            platform="slack",
+        )
     assert await snapshot(domain) == before
 
 
@@ -121,17 +219,30 @@ async def test_cancel_someone_elses_request_is_refused(domain: Domain) -> None:
     view = await submit(domain)
     before = await snapshot(domain)
     with pytest.raises(NotAllowed):
-        await requests.cancel(domain.ctx, actor="dave@example.com", request_id=view.id, platform="slack")
+        await requests.cancel(
+            domain.ctx, actor="dave@example.com", request_id=view.id, platform="slack"
+        )
     with pytest.raises(NotAllowed):
-        await requests.cancel(domain.ctx, actor="bob@example.com", request_id=view.id, platform="slack")
+        await requests.cancel(
+            domain.ctx, actor="bob@example.com", request_id=view.id, platform="slack"
+        )
     assert await snapshot(domain) == before
-    cancelled = await requests.cancel(domain.ctx, actor="ALICE@example.com", request_id=view.id, platform="slack")
+    cancelled = await requests.cancel(
+        domain.ctx, actor="ALICE@example.com", request_id=view.id, platform="slack"
+    )
     assert cancelled.status is Status.CANCELLED
 
 
 async def test_deny_ends_the_request_with_its_reason(domain: Domain) -> None:
     view = await submit(domain)
-    result = await approvals.decide(domain.ctx, approver="carol@example.com", request_id=view.id, outcome="deny", reason="use the replica", platform="teams")
+    result = await approvals.decide(
+        domain.ctx,
+        approver="carol@example.com",
+        request_id=view.id,
+        outcome="deny",
+        reason="use the replica",
+        platform="teams",
+    )
     assert result.request.status is Status.DENIED
     assert result.request.decision_reason == "use the replica"
     assert result.request.decided_on == "teams"

@@ -44,13 +44,24 @@ def create_database() -> str:
 
 def drop_database(url: str) -> None:
     name = make_url(url).database
-    with psycopg.connect(_libpq(postgres_base_url()), autocommit=True, connect_timeout=5) as connection:
+    with psycopg.connect(
+        _libpq(postgres_base_url()), autocommit=True, connect_timeout=5
+    ) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 TABLES = (
-    "audit_events", "audit_head", "decisions", "request_approvers", "posted_messages", "grants",
-    "integration_accounts", "chat_accounts", "resources", "jobs", "requests",
+    "audit_events",
+    "audit_head",
+    "decisions",
+    "request_approvers",
+    "posted_messages",
+    "grants",
+    "integration_accounts",
+    "chat_accounts",
+    "resources",
+    "jobs",
+    "requests",
 )
 
 

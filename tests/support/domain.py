@@ -23,38 +23,61 @@ from tests.support.recording_notifier import RecordingNotifier
 BASE_CONFIG: dict[str, Any] = {
     "directory": {
         "users": [
-            {"email": "alice@example.com", "name": "Alice Doe", "groups": ["data-eng"], "attributes": {"team": "analytics"}},
+            {
+                "email": "alice@example.com",
+                "name": "Alice Doe",
+                "groups": ["data-eng"],
+                "attributes": {"team": "analytics"},
+            },
             {"email": "bob@example.com", "name": "Bob Ray", "groups": ["dba"]},
             {"email": "carol@example.com", "name": "Carol Lin", "groups": ["dba", "platform"]},
-            {"email": "dave@example.com", "name": "Dave Kim", "groups": ["data-eng", "sales-owners"]},
+            {
+                "email": "dave@example.com",
+                "name": "Dave Kim",
+                "groups": ["data-eng", "sales-owners"],
+            },
             {"email": "erin@example.com", "name": "Erin Fox", "groups": ["platform"]},
         ]
     },
     "integrations": [
         {
-            "name": "prod-atlas", "type": "mongodb-atlas", "project_id": "64b0c0ffee0123456789abcd",
-            "cluster_name": "Cluster0", "secret": "env:ATLAS_KEYS",
+            "name": "prod-atlas",
+            "type": "mongodb-atlas",
+            "project_id": "64b0c0ffee0123456789abcd",
+            "cluster_name": "Cluster0",
+            "secret": "env:ATLAS_KEYS",
             "integration_owners": [{"attribute": "group", "value": "dba"}],
             "resource_owner": {"tag_key": "owner", "attribute": "group"},
         }
     ],
     "access_flows": [
         {
-            "name": "analytics-read", "requestors": [{"attribute": "group", "value": "data-eng"}],
-            "integration": "prod-atlas", "resources": ["database:analytics*", "database:sales", "cluster:Cluster0"],
-            "permissions": ["read", "readWrite", "clusterMonitor"], "durations": ["15m", "1h", "4h", "8h"],
-            "approvers": "owners", "require_justification": True, "pending_timeout": "24h",
+            "name": "analytics-read",
+            "requestors": [{"attribute": "group", "value": "data-eng"}],
+            "integration": "prod-atlas",
+            "resources": ["database:analytics*", "database:sales", "cluster:Cluster0"],
+            "permissions": ["read", "readWrite", "clusterMonitor"],
+            "durations": ["15m", "1h", "4h", "8h"],
+            "approvers": "owners",
+            "require_justification": True,
+            "pending_timeout": "24h",
             "reminders": ["30m", "2h"],
         }
     ],
 }
 
 RESOURCES = [
-    DiscoveredResource("project", "Prod", external_id="64b0c0ffee0123456789abcd", tags={"owner": "platform"}),
+    DiscoveredResource(
+        "project", "Prod", external_id="64b0c0ffee0123456789abcd", tags={"owner": "platform"}
+    ),
     DiscoveredResource("cluster", "Cluster0", parent="project:Prod", tags={"owner": "dba"}),
     DiscoveredResource("database", "analytics", parent="cluster:Cluster0"),
-    DiscoveredResource("database", "analytics_eu", parent="cluster:Cluster0", tags={"owner": "data-eng"}),
-    DiscoveredResource("database", "sales", parent="cluster:Cluster0", tags={"owner": "sales-owners"}),
+    DiscoveredResource(
+        "database", "analytics_eu", parent="cluster:Cluster0", tags={"owner": "data-eng"}
+    ),
+    DiscoveredResource(
+        "database", "sales", parent="cluster:Cluster0", tags={"owner": "sales-owners"}
+    ),
     DiscoveredResource("database", "billing", parent="cluster:Cluster0"),
 ]
 
@@ -81,7 +104,9 @@ class Domain:
         from core import resources
 
         async with self.ctx.store.transaction() as session:
-            await resources.replace_discovered(session, "prod-atlas", found or RESOURCES, at=self.clock.now())
+            await resources.replace_discovered(
+                session, "prod-atlas", found or RESOURCES, at=self.clock.now()
+            )
 
 
 async def make_domain(database_url: str, key: str, config: dict[str, Any] | None = None) -> Domain:
@@ -90,8 +115,13 @@ async def make_domain(database_url: str, key: str, config: dict[str, Any] | None
     atlas = MemoryIntegration("prod-atlas")
     chat = RecordingNotifier()
     ctx = Context(
-        config=parsed, directory=ConfigDirectory(parsed.directory), store=Store.from_url(database_url),
-        clock=clock, vault=Vault(SecretValue(key)), integrations={"prod-atlas": atlas}, notifiers=[chat],
+        config=parsed,
+        directory=ConfigDirectory(parsed.directory),
+        store=Store.from_url(database_url),
+        clock=clock,
+        vault=Vault(SecretValue(key)),
+        integrations={"prod-atlas": atlas},
+        notifiers=[chat],
     )
     worker = Worker(ctx, KINDS, backoff=Backoff(base=1, cap=60, jitter=0.0))
     domain = Domain(ctx, clock, atlas, chat, worker)

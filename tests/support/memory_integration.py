@@ -34,7 +34,7 @@ class MemoryIntegration:
 
     @staticmethod
     def username(person: str) -> str:
-        return "gp-" + person.split("@")[0]
+        return "gp-" + person.split("@", maxsplit=1)[0]
 
     def _maybe_fail(self) -> None:
         if self.failures:
@@ -56,7 +56,9 @@ class MemoryIntegration:
     def _union(grants: Sequence[AccessGrant]) -> set[str]:
         return {f"{g.permission}@{g.resource.key}" for g in grants}
 
-    async def grant(self, grant: AccessGrant, *, active: Sequence[AccessGrant], account: AccountState | None) -> GrantResult:
+    async def grant(
+        self, grant: AccessGrant, *, active: Sequence[AccessGrant], account: AccountState | None
+    ) -> GrantResult:
         self.calls.append(("grant", grant.grant_id))
         await self._slow()
         self._maybe_fail()
@@ -70,7 +72,9 @@ class MemoryIntegration:
             password = SecretValue(f"pw-{username}-{self.passwords_issued}-Xy9!")
         return GrantResult(
             account=AccountState(username=username),
-            connection=ConnectionDetails(username=username, connection_string=f"mongodb+srv://{self.name}.example.net"),
+            connection=ConnectionDetails(
+                username=username, connection_string=f"mongodb+srv://{self.name}.example.net"
+            ),
             password=password,
             ready=self.pending_polls == 0,
         )
@@ -83,7 +87,9 @@ class MemoryIntegration:
             return False
         return True
 
-    async def revoke(self, grant: AccessGrant, *, remaining: Sequence[AccessGrant], account: AccountState | None) -> RevokeResult:
+    async def revoke(
+        self, grant: AccessGrant, *, remaining: Sequence[AccessGrant], account: AccountState | None
+    ) -> RevokeResult:
         self.calls.append(("revoke", grant.grant_id))
         await self._slow()
         self._maybe_fail()
@@ -94,7 +100,9 @@ class MemoryIntegration:
         self.accounts[username] = self._union(remaining)
         return RevokeResult(account=account)
 
-    async def refresh(self, person: str, *, active: Sequence[AccessGrant], account: AccountState) -> GrantResult | None:
+    async def refresh(
+        self, person: str, *, active: Sequence[AccessGrant], account: AccountState
+    ) -> GrantResult | None:
         self.calls.append(("refresh", person))
         return None
 

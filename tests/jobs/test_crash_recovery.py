@@ -1,0 +1,141 @@
+"""A worker killed with SIGKILL in the middle of a job: the next worker takes the job over when
+its lease runs out, and every step still happens exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core import approvals, requests
+from core.catalog import Draft
+from core.models import Job, Status
+from core.ports import SystemClock
+from core.views import load_view
+from tests.support.domain import make_domain
+from tests.support.file_integration import FileIntegration
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def start_worker(url: str, folder: Path, key: str, slow: float) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.worker_process", url, str(folder), key, str(slow)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "worker ready"
+    return process
+
+
+async def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def kill_hard(process: subprocess.Popen[str]) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+async def test_killed_worker_grant_and_revoke_still_happen_once(
+    sqlite_url: str, encryption_key: str, tmp_path: Path
+) -> None:
+    domain = await make_domain(sqlite_url, encryption_key)
+    domain.ctx.clock = SystemClock()
+    files = FileIntegration("prod-atlas", tmp_path)
+    draft = Draft("prod-atlas", "database", "analytics", "read", timedelta(seconds=4), "incident")
+
+    async def current() -> Status:
+        async with domain.ctx.store.reading() as session:
+            return (await load_view(session, domain.ctx.directory, view.id)).status
+
+    view = await requests.submit(
+        domain.ctx, requester="alice@example.com", draft=draft, platform="slack"
+    )
+    await approvals.decide(
+        domain.ctx,
+        approver="bob@example.com",
+        request_id=view.id,
+        outcome="approve",
+        reason=None,
+        platform="slack",
+    )
+
+    first = start_worker(sqlite_url, tmp_path, encryption_key, slow=30)
+    await wait_until(lambda: any(e == "grant-start" for _, e, _ in files.journal()))
+    kill_hard(first)
+    assert await current() is Status.GRANTING
+
+    second = start_worker(sqlite_url, tmp_path, encryption_key, slow=1.5)
+    try:
+        await wait_until(lambda: _is(current, Status.ACTIVE))
+        await wait_until(
+            lambda: any(e == "revoke-start" for _, e, _ in files.journal()), timeout=15
+        )
+        kill_hard(second)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert await current() is Status.ACTIVE
+
+    third = start_worker(sqlite_url, tmp_path, encryption_key, slow=0)
+    try:
+        await wait_until(lambda: _is(current, Status.EXPIRED))
+    finally:
+        third.send_signal(signal.SIGTERM)
+        third.wait(timeout=10)
+
+    journal = [e for _, e, subject in files.journal() if subject == view.id]
+    assert journal.count("grant-done") == 1
+    assert journal.count("revoke-done") == 1
+    assert files.accounts() == {}
+    async with domain.ctx.store.reading() as session:
+        jobs = (
+            (
+                await session.execute(
+                    sa.select(Job).where(Job.payload["request_id"].as_string() == view.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        ready_notices = (
+            (
+                await session.execute(
+                    sa.select(Job).where(Job.dedupe_key == f"requester:{view.id}:ready:granted")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    by_kind = {job.kind: job for job in jobs}
+    assert by_kind["grant"].state == "done" and by_kind["grant"].attempts == 2
+    assert by_kind["expire"].state == "done" and by_kind["expire"].attempts == 2
+    assert sum(1 for job in jobs if job.kind == "expire") == 1
+    assert len(ready_notices) == 1 and ready_notices[0].state == "done"
+    await domain.ctx.store.close()
+
+
+async def _is(current: Callable[[], object], status: Status) -> bool:
+    return await current() is status  # type: ignore[misc]

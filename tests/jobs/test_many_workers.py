@@ -1,0 +1,119 @@
+"""Several workers on one PostgreSQL database: every due job is handled exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from core import jobs
+from core.jobs import Backoff, JobKind, Worker
+from core.models import Job
+from core.store import Store
+from tests.support.domain import make_domain
+
+pytestmark = pytest.mark.postgres
+
+
+async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
+    postgres_url: str, encryption_key: str
+) -> None:
+    domain = await make_domain(postgres_url, encryption_key)
+    handled: Counter[int] = Counter()
+    by_worker: Counter[str] = Counter()
+
+    def kind_for(name: str) -> JobKind:
+        async def handle(ctx: object, job: Job) -> None:
+            handled[job.payload["n"]] += 1
+            by_worker[name] += 1
+            await asyncio.sleep(0.001)
+
+        return JobKind(handle)
+
+    async with domain.ctx.store.transaction() as session:
+        for n in range(1000):
+            await jobs.enqueue(
+                session,
+                kind="probe",
+                run_at=domain.clock.now() - timedelta(seconds=n % 7),
+                dedupe_key=f"probe:{n}",
+                payload={"n": n},
+            )
+        # The same step queued again is kept once.
+        await jobs.enqueue(
+            session, kind="probe", run_at=domain.clock.now(), dedupe_key="probe:0", payload={"n": 0}
+        )
+
+    stores = [Store.from_url(postgres_url) for _ in range(2)]
+    workers = [
+        Worker(
+            type(domain.ctx)(**{**domain.ctx.__dict__, "store": store}),
+            {"probe": kind_for(f"w{i}")},
+            worker_id=f"w{i}",
+            poll_interval=0.01,
+            batch=25,
+            concurrency=8,
+            backoff=Backoff(base=0.01),
+        )
+        for i, store in enumerate(stores)
+    ]
+    stop = asyncio.Event()
+    runs = [asyncio.create_task(worker.run(stop)) for worker in workers]
+
+    async def drained() -> bool:
+        async with domain.ctx.store.reading() as session:
+            left = (
+                await session.execute(
+                    sa.select(sa.func.count()).select_from(Job).where(Job.state != "done")
+                )
+            ).scalar_one()
+        return left == 0
+
+    for _ in range(600):
+        if await drained():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.gather(*runs)
+    for store in stores:
+        await store.close()
+
+    assert len(handled) == 1000
+    assert set(handled.values()) == {1}, [n for n, c in handled.items() if c != 1][:10]
+    assert by_worker["w0"] > 0 and by_worker["w1"] > 0, by_worker
+    async with domain.ctx.store.reading() as session:
+        attempts = (await session.execute(sa.select(sa.func.max(Job.attempts)))).scalar_one()
+    assert attempts == 1
+    await domain.ctx.store.close()
+
+
+async def test_claim_order_follows_run_at(postgres_url: str, encryption_key: str) -> None:
+    domain = await make_domain(postgres_url, encryption_key)
+    seen: list[int] = []
+
+    async def handle(ctx: object, job: Job) -> None:
+        seen.append(job.payload["n"])
+
+    async with domain.ctx.store.transaction() as session:
+        for n in (3, 1, 2):
+            await jobs.enqueue(
+                session,
+                kind="probe",
+                run_at=domain.clock.now() - timedelta(minutes=10 - n),
+                dedupe_key=f"o:{n}",
+                payload={"n": n},
+            )
+        await jobs.enqueue(
+            session,
+            kind="probe",
+            run_at=domain.clock.now() + timedelta(minutes=1),
+            dedupe_key="o:future",
+            payload={"n": 99},
+        )
+    worker = Worker(domain.ctx, {"probe": JobKind(handle)}, batch=1)
+    await worker.run_due()
+    assert seen == [1, 2, 3]
+    await domain.ctx.store.close()

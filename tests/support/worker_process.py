@@ -1,0 +1,56 @@
+"""Runs the real job worker in its own process, against a database and a FileIntegration.
+
+python -m tests.support.worker_process DATABASE_URL FOLDER KEY [SLOW_SECONDS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from core.config import parse_config
+from core.context import Context
+from core.directory import ConfigDirectory
+from core.job_handlers import KINDS
+from core.jobs import Backoff, Worker
+from core.ports import SystemClock
+from core.secrets import SecretValue
+from core.store import Store
+from core.vault import Vault
+from tests.support.domain import BASE_CONFIG
+from tests.support.file_integration import FileIntegration
+
+
+async def main(url: str, folder: Path, key: str, slow: float) -> None:
+    config = parse_config(BASE_CONFIG)
+    ctx = Context(
+        config=config,
+        directory=ConfigDirectory(config.directory),
+        store=Store.from_url(url),
+        clock=SystemClock(),
+        vault=Vault(SecretValue(key)),
+        integrations={"prod-atlas": FileIntegration("prod-atlas", folder, slow_seconds=slow)},
+    )
+    worker = Worker(
+        ctx, KINDS, lease=timedelta(seconds=2), poll_interval=0.05, backoff=Backoff(base=0.2, cap=1)
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    print("worker ready", flush=True)
+    await worker.run(stop)
+    await ctx.store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(
+        main(
+            sys.argv[1],
+            Path(sys.argv[2]),
+            sys.argv[3],
+            float(sys.argv[4]) if len(sys.argv) > 4 else 0.0,
+        )
+    )
