@@ -1,0 +1,220 @@
+"""The Slack Web API client, the bolt app, and the two ways Slack reaches it.
+
+Over HTTP, :func:`mount` puts the bolt app on the shared aiohttp application at
+``/slack/events``: commands, interactions, options and events all arrive there, each checked
+against the signing secret (bolt answers 401 to a bad signature or a timestamp more than five
+minutes away). Over Socket Mode, :func:`start_socket_mode` opens a WebSocket instead; no public
+URL is needed.
+
+``api_url`` is Slack's (``https://slack.com/api/``) in production and a local fake in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.ids import EVENTS_PATH
+from core.config import SlackConfig
+from core.settings import SlackSecrets
+
+SLACK_API_URL = "https://slack.com/api/"
+LOGGER_NAME = "gatepass.slack"
+
+
+class RateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """Retries a 429 after the ``Retry-After`` Slack sent (plus up to ``jitter`` seconds, so
+    replicas throttled together do not come back together), unless that is longer than
+    ``max_wait`` seconds: then the call fails at once (``ratelimited``) and the caller's own
+    retry (a job with backoff) takes over instead of a request handler sleeping for minutes.
+    """
+
+    def __init__(
+        self, *, max_retry_count: int = 2, max_wait: float = 30.0, jitter: float = 1.0
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.jitter = jitter
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return _retry_after(response) <= self.max_wait
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        delay = max(0.0, _retry_after(response)) if response is not None else 1.0
+        await asyncio.sleep(delay + random.uniform(0, self.jitter))
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(values[0])
+            except (IndexError, ValueError):
+                return 1.0
+    return 1.0
+
+
+def retry_handlers(
+    *,
+    rate_limit_retries: int = 2,
+    max_retry_after: float = 30.0,
+    retry_jitter: float = 1.0,
+    connection_retries: int = 2,
+) -> list[AsyncRetryHandler]:
+    """Retry a 429 (honouring ``Retry-After``) and a dropped connection; nothing else.
+
+    A 5xx is not retried: Slack may have posted the message already, and a retry would post it
+    twice. The caller's job retry decides what to do with it.
+    """
+    return [
+        RateLimitRetryHandler(
+            max_retry_count=rate_limit_retries, max_wait=max_retry_after, jitter=retry_jitter
+        ),
+        AsyncConnectionErrorRetryHandler(max_retry_count=connection_retries),
+    ]
+
+
+def build_web_client(
+    *,
+    token: str,
+    api_url: str = SLACK_API_URL,
+    timeout: int = 30,
+    rate_limit_retries: int = 2,
+    max_retry_after: float = 30.0,
+    retry_jitter: float = 1.0,
+    connection_retries: int = 2,
+    logger: logging.Logger | None = None,
+) -> AsyncWebClient:
+    """An ``AsyncWebClient`` for ``api_url`` that retries rate limits and dropped connections."""
+    return AsyncWebClient(
+        token=token,
+        base_url=api_url if api_url.endswith("/") else api_url + "/",
+        timeout=timeout,
+        logger=logger or logging.getLogger(LOGGER_NAME),
+        retry_handlers=retry_handlers(
+            rate_limit_retries=rate_limit_retries,
+            max_retry_after=max_retry_after,
+            retry_jitter=retry_jitter,
+            connection_retries=connection_retries,
+        ),
+    )
+
+
+def build_bolt_app(
+    *,
+    bot_token: str,
+    signing_secret: str,
+    api_url: str = SLACK_API_URL,
+    client: AsyncWebClient | None = None,
+    logger: logging.Logger | None = None,
+) -> AsyncApp:
+    """The bolt app: acks first and runs listeners after (``process_before_response=False``).
+
+    Building it does not reach Slack: bolt's async app has no start-up token check
+    (``token_verification_enabled`` exists only on the sync ``App``); the first request it
+    handles calls ``auth.test`` once, through ``client``. Every HTTP request must carry a valid
+    signature (``request_verification_enabled``); Socket Mode needs none.
+    """
+    if not signing_secret.strip():
+        raise ValueError("the Slack signing secret is empty")
+    if not bot_token.strip():
+        raise ValueError("the Slack bot token is empty")
+    logger = logger or logging.getLogger(LOGGER_NAME)
+    return AsyncApp(
+        name="gatepass",
+        logger=logger,
+        client=client or build_web_client(token=bot_token, api_url=api_url, logger=logger),
+        signing_secret=signing_secret,
+        process_before_response=False,
+        request_verification_enabled=True,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+    )
+
+
+def bolt_app_from_settings(
+    config: SlackConfig, secrets: SlackSecrets, *, logger: logging.Logger | None = None
+) -> AsyncApp:
+    """:func:`build_bolt_app` from the validated config and its resolved secrets."""
+    return build_bolt_app(
+        bot_token=secrets.bot_token.reveal(),
+        signing_secret=secrets.signing_secret.reveal(),
+        api_url=config.api_url,
+        logger=logger,
+    )
+
+
+def mount(app: AsyncApp, web_app: web.Application, path: str = EVENTS_PATH) -> None:
+    """Serve ``app`` on ``web_app`` at ``path`` (POST) with bolt's aiohttp adapter."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not timestamp.isascii() or not timestamp.isdigit():
+            # bolt would fail on int() with a 500; a malformed timestamp is simply unsigned.
+            return web.json_response({"error": "invalid request"}, status=401)
+        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    web_app.router.add_post(path, handle)
+
+
+async def start_socket_mode(
+    app: AsyncApp,
+    *,
+    app_token: str,
+    api_url: str = SLACK_API_URL,
+    ping_interval: float = 10,
+) -> AsyncSocketModeHandler:
+    """Connect ``app`` to Slack over Socket Mode; ``await handler.close_async()`` to stop.
+
+    The first ``apps.connections.open`` is made here, so a wrong app token fails the start
+    (``SlackApiError``) instead of being retried forever in the background; after that the
+    handler reconnects by itself when Slack asks it to or the connection drops.
+    """
+    handler = AsyncSocketModeHandler(
+        app,
+        app_token=app_token,
+        web_client=build_web_client(token=app_token, api_url=api_url, logger=app.logger),
+        logger=app.logger,
+        ping_interval=ping_interval,
+    )
+    try:
+        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        await handler.connect_async()
+    except BaseException:
+        await handler.close_async()
+        raise
+    return handler

@@ -1,0 +1,80 @@
+"""Every Slack identifier Gatepass registers or matches on, in one place.
+
+The listeners match on these; the Block Kit builders put them into blocks; ``manifest.yml`` repeats
+the command and the shortcut callback id (a test checks that the two agree). Renaming one is a
+breaking change for messages already posted: their buttons carry the old id.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --------------------------------------------------------------------------- entry points
+
+COMMAND: Final = "/gatepass"
+"""The default slash command; ``slack.command`` in the config file may rename it."""
+
+REQUEST_ACCESS: Final = "request_access"
+"""Callback id of the global shortcut "Request access"."""
+
+EVENTS_PATH: Final = "/slack/events"
+"""Where Slack posts commands, interactions, options and events (one URL for all of them)."""
+
+# --------------------------------------------------------------------------- views (callback_id)
+
+REQUEST_SUBMIT: Final = "request_submit"
+"""The request modal: integration, resource, permission, duration, justification."""
+
+DENY_REASON: Final = "deny_reason"
+"""Modal asking an approver why they deny."""
+
+APPROVE_REASON: Final = "approve_reason"
+"""Modal asking an approver for a reason when the access flow requires one."""
+
+REVEAL_PASSWORD_VIEW: Final = "reveal_password_view"  # noqa: S105 - an id, not a password
+"""The modal that shows a generated password once (no submit; closing it discards it)."""
+
+# --------------------------------------------------------------------------- buttons (action_id)
+
+OPEN_REQUEST_MODAL: Final = "open_request_modal"
+"""App Home "Request access" button."""
+
+APPROVE: Final = "approve"
+DENY: Final = "deny"
+CANCEL_REQUEST: Final = "cancel_request"
+REVEAL_PASSWORD: Final = "reveal_password"  # noqa: S105 - an id, not a password
+EXTEND: Final = "extend"
+DONE: Final = "done"
+""""I'm done": revoke the grant now."""
+
+REQUEST_AGAIN: Final = "request_again"
+
+# --------------------------------------------------------------------------- request modal inputs
+
+INTEGRATION_SELECT: Final = "integration_select"
+RESOURCE_SELECT: Final = "resource_select"
+"""An ``external_select``: its options come from a ``block_suggestion`` request."""
+
+PERMISSION_SELECT: Final = "permission_select"
+DURATION_SELECT: Final = "duration_select"
+JUSTIFICATION_INPUT: Final = "justification_input"
+REASON_INPUT: Final = "reason_input"
+"""The text input of the deny-reason and approve-reason modals."""
+
+ACTION_IDS: Final = (
+    OPEN_REQUEST_MODAL,
+    APPROVE,
+    DENY,
+    CANCEL_REQUEST,
+    REVEAL_PASSWORD,
+    EXTEND,
+    DONE,
+    REQUEST_AGAIN,
+    INTEGRATION_SELECT,
+    RESOURCE_SELECT,
+    PERMISSION_SELECT,
+    DURATION_SELECT,
+    JUSTIFICATION_INPUT,
+    REASON_INPUT,
+)
+VIEW_CALLBACK_IDS: Final = (REQUEST_SUBMIT, DENY_REASON, APPROVE_REASON, REVEAL_PASSWORD_VIEW)
