@@ -1,0 +1,46 @@
+"""Integrations: the adapters behind ``core.ports.Integration``, built from config + secret."""
+
+from __future__ import annotations
+
+import httpx
+
+from core.config import AtlasDatabaseIntegration, AtlasPortalIntegration
+from core.integrations.atlas import (
+    AtlasClient,
+    AtlasDatabaseAccess,
+    AtlasPortalAccess,
+    RetryPolicy,
+)
+from core.ports import Clock, Integration
+from core.secrets import SecretValue
+
+
+def build_integration(
+    config: AtlasDatabaseIntegration | AtlasPortalIntegration,
+    secret: dict[str, SecretValue],
+    *,
+    clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> Integration:
+    """The integration ``config`` describes, authenticating with ``secret``.
+
+    ``secret`` holds ``public_key``/``private_key`` (API key, HTTP Digest) or
+    ``client_id``/``client_secret`` (service account, OAuth2). ``transport`` and ``retry`` are
+    seams for tests. The result owns an HTTP connection pool: ``await integration.aclose()``
+    when done with it.
+    """
+    client = AtlasClient.from_secret(
+        atlas_url=config.atlas_url,
+        secret=secret,
+        integration=config.name,
+        clock=clock,
+        transport=transport,
+        retry=retry,
+    )
+    if isinstance(config, AtlasDatabaseIntegration):
+        return AtlasDatabaseAccess(config, client, clock=clock)
+    return AtlasPortalAccess(config, client, clock=clock)
+
+
+__all__ = ["build_integration"]

@@ -1,0 +1,297 @@
+"""The Atlas Administration API v2 client: auth, pinned versions, retries, pagination.
+
+Every request names its resource version (``Accept: application/vnd.atlas.<v>+json``); 429 and
+5xx answers are retried with ``Retry-After`` respected plus exponential backoff with jitter,
+and a long wait is handed to the job worker as ``IntegrationError(retryable=True,
+retry_after=...)`` instead of blocking. Logs carry the method, path and status only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from core.integrations.atlas.auth import (
+    ApiKey,
+    Credentials,
+    ServiceAccount,
+    ServiceAccountTokens,
+    credentials_from_secret,
+)
+from core.integrations.atlas.errors import AtlasUnavailable, error_for
+from core.ports import Clock
+from core.secrets import SecretValue
+
+log = logging.getLogger("gatepass.atlas")
+
+API_PREFIX: Final = "/api/atlas/v2"
+RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+MAX_PAGES: Final = 1000
+
+
+class Version:
+    """Resource versions, pinned per endpoint (see the Atlas README in the design notes)."""
+
+    DATABASE_USERS: Final = "2023-01-01"
+    ORGS: Final = "2023-01-01"
+    GROUPS: Final = "2023-01-01"
+    PROCESSES: Final = "2023-01-01"
+    CLUSTER_STATUS: Final = "2023-01-01"
+    SYSTEM: Final = "2023-01-01"
+    CLUSTERS: Final = "2024-08-05"
+    USERS: Final = "2025-02-19"  # organization and project users
+
+
+def media_type(version: str) -> str:
+    return f"application/vnd.atlas.{version}+json"
+
+
+def segment(value: str) -> str:
+    """One percent-encoded path segment: ``a/b c`` -> ``a%2Fb%20c``."""
+    return quote(value, safe="")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How 429/5xx answers and unreachable moments are retried inline.
+
+    A wait longer than ``max_inline_delay`` seconds is not slept: it becomes a retryable
+    ``IntegrationError`` carrying ``retry_after`` so the job worker reschedules.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_inline_delay: float = 10.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """At least ``Retry-After``, plus exponential backoff with jitter."""
+        backoff = self.base_delay * 2 ** (attempt - 1)
+        return (retry_after or 0.0) + random.uniform(backoff / 2, backoff)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """``Retry-After`` as seconds (it may be a number or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    date = response.headers.get("Date")
+    now = parsedate_to_datetime(date) if date else None
+    if now is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+class AtlasClient:
+    """One integration's connection to Atlas. Create with ``AtlasClient.from_secret``."""
+
+    def __init__(
+        self,
+        *,
+        atlas_url: str,
+        credentials: Credentials,
+        integration: str,
+        clock: Clock,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+        page_size: int = 500,
+    ) -> None:
+        self.atlas_url = atlas_url.rstrip("/")
+        self.integration = integration
+        self._credentials = credentials
+        self._transport = transport
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout or httpx.Timeout(30.0, connect=10.0)
+        self._page_size = page_size
+        self._http: httpx.AsyncClient | None = None
+        self._auth = credentials.digest() if isinstance(credentials, ApiKey) else None
+        self._tokens = (
+            ServiceAccountTokens(
+                credentials, atlas_url=atlas_url, integration=integration, clock=clock
+            )
+            if isinstance(credentials, ServiceAccount)
+            else None
+        )
+
+    @classmethod
+    def from_secret(
+        cls, *, atlas_url: str, secret: dict[str, SecretValue], integration: str, **options: Any
+    ) -> AtlasClient:
+        credentials = credentials_from_secret(secret, integration=integration)
+        return cls(atlas_url=atlas_url, credentials=credentials, integration=integration, **options)
+
+    @property
+    def base_url(self) -> str:
+        return self.atlas_url + API_PREFIX
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                transport=self._transport, timeout=self._timeout, follow_redirects=False
+            )
+        return self._http
+
+    # ------------------------------------------------------------------ verbs
+
+    async def get(
+        self, path: str, *, version: str, params: Mapping[str, str | int] | None = None
+    ) -> Any:
+        return await self.request("GET", path, version=version, params=params)
+
+    async def post(self, path: str, *, version: str, body: Any) -> Any:
+        return await self.request("POST", path, version=version, body=body)
+
+    async def patch(self, path: str, *, version: str, body: Any) -> Any:
+        return await self.request("PATCH", path, version=version, body=body)
+
+    async def delete(self, path: str, *, version: str) -> None:
+        await self.request("DELETE", path, version=version)
+
+    async def paginate(
+        self, path: str, *, version: str, params: Mapping[str, str | int] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a list endpoint, following ``links[rel=next]``."""
+        query: Mapping[str, str | int] | None = {
+            "itemsPerPage": self._page_size,
+            "pageNum": 1,
+            **(params or {}),
+        }
+        url = path
+        for _page in range(MAX_PAGES):
+            page = await self.request("GET", url, version=version, params=query)
+            for item in page.get("results") or []:
+                yield item
+            url = self._next_link(page)
+            if url is None or not page.get("results"):
+                return
+            query = None  # the next link carries its own query
+        log.warning("atlas %s: stopped after %d pages", path, MAX_PAGES)
+
+    def _next_link(self, page: Mapping[str, Any]) -> str | None:
+        """The ``next`` link, rebased on our own origin (credentials never go elsewhere)."""
+        for link in page.get("links") or []:
+            if link.get("rel") == "next" and link.get("href"):
+                parts = urlsplit(str(link["href"]))
+                if not parts.path.startswith(API_PREFIX):
+                    return None
+                tail = parts.path.removeprefix(API_PREFIX)
+                return tail + (f"?{parts.query}" if parts.query else "")
+        return None
+
+    # ------------------------------------------------------------------ the core loop
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        version: str,
+        params: Mapping[str, str | int] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Send, retrying 429/5xx and network failures; the decoded JSON (None for 204)."""
+        url = self.base_url + path
+        headers = {"Accept": media_type(version)}
+        if body is not None:
+            headers["Content-Type"] = media_type(version)
+        token_refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._send(method, url, headers=headers, params=params, body=body)
+            except httpx.TransportError as error:
+                await self._wait_or_raise(attempt, None, self._unreachable(method, path, error))
+                continue
+            log.debug("atlas %s %s -> %s", method, _path_only(path), response.status_code)
+            if response.status_code == 401 and self._tokens is not None and not token_refreshed:
+                self._tokens.invalidate()
+                token_refreshed = True
+                attempt -= 1
+                continue
+            if response.status_code in RETRY_STATUSES:
+                error = error_for(response, **self._where(method, path))
+                await self._wait_or_raise(attempt, retry_after_seconds(response), error)
+                continue
+            if response.is_success:
+                return response.json() if response.content else None
+            raise error_for(response, **self._where(method, path))
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        params: Mapping[str, str | int] | None,
+        body: Any,
+    ) -> httpx.Response:
+        http = self._client()
+        if self._tokens is not None:
+            token = await self._tokens.bearer(http)
+            headers = {**headers, "Authorization": f"Bearer {token}"}
+        return await http.request(
+            method,
+            url,
+            headers=headers,
+            params=dict(params) if params else None,
+            json=body,
+            auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+
+    async def _wait_or_raise(
+        self, attempt: int, retry_after: float | None, error: AtlasUnavailable
+    ) -> None:
+        """Sleep before the next attempt, or raise a retryable error for the job worker."""
+        delay = self._retry.delay(attempt, retry_after)
+        if attempt >= self._retry.attempts or delay > self._retry.max_inline_delay:
+            raise AtlasUnavailable(
+                f"{error} - giving up for now; retry in {delay:.0f}s",
+                status=error.status,
+                error_code=error.error_code,
+                retryable=True,
+                retry_after=delay,
+            ) from None
+        log.debug("atlas retry %d in %.2fs", attempt, delay)
+        await self._retry.sleep(delay)
+
+    def _where(self, method: str, path: str) -> dict[str, str]:
+        return {
+            "integration": self.integration,
+            "method": method,
+            "path": _path_only(path),
+            "credential": self._credentials.label,
+        }
+
+    def _unreachable(self, method: str, path: str, error: httpx.TransportError) -> AtlasUnavailable:
+        return AtlasUnavailable(
+            f"cannot reach Atlas at {self.atlas_url} for integration {self.integration} "
+            f"({method} {_path_only(path)}: {type(error).__name__})",
+            retryable=True,
+        )
+
+
+def _path_only(path: str) -> str:
+    return path.split("?", 1)[0]
