@@ -15,7 +15,7 @@ from core.context import Context
 from core.models import AccessRequest, IntegrationAccount, Status
 from core.ports import AccessGrant, AccountState, ResourceRef
 
-ACCOUNT_LEASE = timedelta(minutes=5)
+ACCOUNT_LEASE = timedelta(minutes=2)
 
 
 class AccountBusy(Exception):
@@ -61,38 +61,51 @@ async def active_grants(
     return [access_grant(r) for r in rows if r.ends_at is not None]
 
 
+async def try_acquire(
+    session: AsyncSession, integration: str, person: str, holder: str, *, now: datetime
+) -> bool:
+    """Take the account's lease in the caller's transaction; False when another holds it."""
+    row = await session.get(IntegrationAccount, (integration, person), with_for_update=True)
+    if row is None:
+        session.add(
+            IntegrationAccount(
+                integration=integration,
+                person=person,
+                locked_by=holder,
+                locked_until=now + ACCOUNT_LEASE,
+            )
+        )
+        await session.flush()
+        return True
+    if row.locked_by not in (None, holder) and row.locked_until and row.locked_until > now:
+        return False
+    row.locked_by, row.locked_until = holder, now + ACCOUNT_LEASE
+    return True
+
+
+async def release(session: AsyncSession, integration: str, person: str, holder: str) -> None:
+    await session.execute(
+        sa.update(IntegrationAccount)
+        .where(
+            IntegrationAccount.integration == integration,
+            IntegrationAccount.person == person,
+            IntegrationAccount.locked_by == holder,
+        )
+        .values(locked_by=None, locked_until=None)
+    )
+
+
 @asynccontextmanager
 async def leased(ctx: Context, integration: str, person: str, holder: str) -> AsyncIterator[None]:
     """Hold the account's lease for the block; AccountBusy when another holder has it."""
-    now = ctx.clock.now()
     async with ctx.store.transaction() as session:
-        row = await session.get(IntegrationAccount, (integration, person), with_for_update=True)
-        if row is None:
-            session.add(
-                IntegrationAccount(
-                    integration=integration,
-                    person=person,
-                    locked_by=holder,
-                    locked_until=now + ACCOUNT_LEASE,
-                )
-            )
-        elif row.locked_by not in (None, holder) and row.locked_until and row.locked_until > now:
-            raise AccountBusy(f"{integration}/{person} is held by {row.locked_by}")
-        else:
-            row.locked_by, row.locked_until = holder, now + ACCOUNT_LEASE
+        if not await try_acquire(session, integration, person, holder, now=ctx.clock.now()):
+            raise AccountBusy(f"{integration}/{person} is busy")
     try:
         yield
     finally:
         async with ctx.store.transaction() as session:
-            await session.execute(
-                sa.update(IntegrationAccount)
-                .where(
-                    IntegrationAccount.integration == integration,
-                    IntegrationAccount.person == person,
-                    IntegrationAccount.locked_by == holder,
-                )
-                .values(locked_by=None, locked_until=None)
-            )
+            await release(session, integration, person, holder)
 
 
 async def load_state(session: AsyncSession, integration: str, person: str) -> AccountState | None:

@@ -19,7 +19,7 @@ from core.directory import normalize_email
 from core.errors import NotAllowed, NothingToReveal, RequestNotFound, StaleStatus, WrongStatus
 from core.jobs import PermanentFailure, Reschedule
 from core.models import AccessRequest, Grant, Job, Status
-from core.ports import GrantResult
+from core.ports import AccessGrant, GrantResult, RevokeResult
 from core.requests import SYSTEM, locked_request
 from core.routing import integration_owners
 from core.secrets import SecretValue
@@ -190,33 +190,53 @@ async def grant_gave_up(ctx: Context, job: Job, error: str) -> None:
 
 
 async def end_step(ctx: Context, job: Job) -> Reschedule | None:
-    """``expire`` and ``revoke``: take this grant's access away, keep what others cover."""
-    request = await _request(ctx, job.payload["request_id"])
-    if request.status in (Status.APPROVED.value, Status.GRANTING.value):
-        return Reschedule(ctx.clock.now() + READY_POLL, "the grant is still being made")
-    if request.status != Status.ACTIVE.value:
-        return None
-    try:
-        async with accounts.leased(ctx, request.integration, request.requester, f"job:{job.id}"):
-            await _end_under_lease(ctx, request, job)
-    except AccountBusy:
-        return Reschedule(ctx.clock.now() + BUSY_RETRY, "account busy")
-    return None
+    """``expire`` and ``revoke``: take this grant's access away, keep what others cover.
 
-
-async def _end_under_lease(ctx: Context, request: AccessRequest, job: Job) -> None:
-    integration = ctx.integration(request.integration)
-    async with ctx.store.reading() as session:
+    One transaction reads where the request stands and takes the account's lease; the
+    integration is called outside any transaction; one more records the end and lets go.
+    """
+    holder = f"job:{job.id}"
+    async with ctx.store.transaction() as session:
+        request = await session.get(AccessRequest, job.payload["request_id"])
+        if request is None:
+            raise PermanentFailure(f"request {job.payload['request_id']} does not exist")
+        if request.status in (Status.APPROVED.value, Status.GRANTING.value):
+            return Reschedule(ctx.clock.now() + READY_POLL, "the grant is still being made")
+        if request.status != Status.ACTIVE.value:
+            return None
+        now = ctx.clock.now()
+        if not await accounts.try_acquire(
+            session, request.integration, request.requester, holder, now=now
+        ):
+            return Reschedule(now + BUSY_RETRY, "account busy")
         state = await accounts.load_state(session, request.integration, request.requester)
         remaining = await accounts.active_grants(
             session, request.integration, request.requester, exclude=request.id
         )
-    outcome = await integration.revoke(
-        accounts.access_grant(request), remaining=remaining, account=state
-    )
+    try:
+        outcome = await ctx.integration(request.integration).revoke(
+            accounts.access_grant(request), remaining=remaining, account=state
+        )
+    except BaseException:
+        async with ctx.store.transaction() as session:
+            await accounts.release(session, request.integration, request.requester, holder)
+        raise
+    await _record_end(ctx, request, job, outcome, remaining, holder)
+    return None
+
+
+async def _record_end(
+    ctx: Context,
+    request: AccessRequest,
+    job: Job,
+    outcome: RevokeResult,
+    remaining: list[AccessGrant],
+    holder: str,
+) -> None:
     target = Status.EXPIRED if job.kind == "expire" else Status.REVOKED
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
+        await accounts.release(session, request.integration, request.requester, holder)
         request = await locked_request(session, request.id)
         if request.status != Status.ACTIVE.value:
             return

@@ -117,32 +117,34 @@ class Worker:
     # ------------------------------------------------------------------ claiming
 
     async def claim(self, limit: int) -> list[Job]:
+        """Lease up to ``limit`` due jobs, oldest ``run_at`` first, in one statement."""
         now = self.ctx.clock.now()
+        due = (
+            sa.select(Job.id)
+            .where(
+                Job.state == QUEUED,
+                Job.run_at <= now,
+                sa.or_(Job.locked_until.is_(None), Job.locked_until < now),  # type: ignore[union-attr]
+            )
+            .order_by(Job.run_at, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        claim = (
+            sa.update(Job)
+            .where(Job.id.in_(due))  # type: ignore[union-attr]
+            .values(
+                locked_by=self.worker_id, locked_until=now + self.lease, attempts=Job.attempts + 1
+            )
+            .returning(Job)
+        )
         async with self.ctx.store.transaction() as session:
-            due = (
-                sa.select(Job.id)
-                .where(
-                    Job.state == QUEUED,
-                    Job.run_at <= now,
-                    sa.or_(Job.locked_until.is_(None), Job.locked_until < now),  # type: ignore[union-attr]
-                )
-                .order_by(Job.run_at, Job.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            rows = (
+                (await session.execute(claim, execution_options={"synchronize_session": False}))
+                .scalars()
+                .all()
             )
-            ids = list((await session.execute(due)).scalars())
-            if not ids:
-                return []
-            await session.execute(
-                sa.update(Job)
-                .where(Job.id.in_(ids))  # type: ignore[union-attr]
-                .values(
-                    locked_by=self.worker_id,
-                    locked_until=now + self.lease,
-                    attempts=Job.attempts + 1,
-                )
-            )
-            rows = (await session.execute(sa.select(Job).where(Job.id.in_(ids)))).scalars()  # type: ignore[union-attr]
             return sorted(rows, key=lambda job: (job.run_at, job.id or 0))
 
     async def _renew(self, job_id: int) -> None:
@@ -167,11 +169,18 @@ class Worker:
     # ------------------------------------------------------------------ running
 
     async def run_one(self, job: Job) -> None:
+        """Run one claimed job, renewing its lease while it runs."""
+        renew = asyncio.create_task(self._renew(job.id))  # type: ignore[arg-type]
+        try:
+            await self._execute(job)
+        finally:
+            await _cancel(renew)
+
+    async def _execute(self, job: Job) -> None:
         kind = self.kinds.get(job.kind)
         if kind is None:
             await self._finish(job, state=DEAD, last_error=f"no handler for job kind {job.kind}")
             return
-        renew = asyncio.create_task(self._renew(job.id))  # type: ignore[arg-type]
         try:
             outcome = await kind.handle(self.ctx, job)
         except PermanentFailure as error:
@@ -199,10 +208,6 @@ class Worker:
                 await self._finish(
                     job, state=DONE, finished_at=self.ctx.clock.now(), last_error=None
                 )
-        finally:
-            renew.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renew
 
     async def _fail(
         self, job: Job, kind: JobKind, error: str, *, final: bool, retry_after: float | None = None
@@ -236,22 +241,40 @@ class Worker:
         return ran
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim and run jobs until ``stop`` is set; then finish the jobs in hand."""
-        running: set[asyncio.Task[None]] = set()
+        """Claim and run jobs until ``stop`` is set; then finish the jobs in hand.
+
+        Jobs are claimed in chunks of up to ``batch`` and run ``concurrency`` at a time; a
+        claimed job's lease is renewed from the moment it is claimed, so a job waiting for a
+        free slot is never taken over by another worker.
+        """
+        slots = asyncio.Semaphore(self.concurrency)
+        in_hand: set[asyncio.Task[None]] = set()
         log.info("worker %s started", self.worker_id)
+        threshold = max(1, self.batch // 2)
         while not stop.is_set():
-            free = self.concurrency - len(running)
-            jobs = await self._claim_safely(min(free, self.batch)) if free > 0 else []
+            room = self.batch - len(in_hand)
+            if room < threshold:
+                await self._idle(stop, in_hand, full=True)
+                continue
+            jobs = await self._claim_safely(room)
             for job in jobs:
-                task = asyncio.create_task(self.run_one(job))
-                running.add(task)
-                task.add_done_callback(running.discard)
-            if not jobs or free <= len(jobs):
-                await self._idle(stop, running, busy=bool(jobs))
-        if running:
-            log.info("worker %s finishing %d job(s) in hand", self.worker_id, len(running))
-            await asyncio.gather(*running, return_exceptions=True)
+                task = asyncio.create_task(self._run_in_slot(job, slots))
+                in_hand.add(task)
+                task.add_done_callback(in_hand.discard)
+            if len(jobs) < room:
+                await self._idle(stop, in_hand, full=False)
+        if in_hand:
+            log.info("worker %s finishing %d job(s) in hand", self.worker_id, len(in_hand))
+            await asyncio.gather(*in_hand, return_exceptions=True)
         log.info("worker %s stopped", self.worker_id)
+
+    async def _run_in_slot(self, job: Job, slots: asyncio.Semaphore) -> None:
+        renew = asyncio.create_task(self._renew(job.id))  # type: ignore[arg-type]
+        try:
+            async with slots:
+                await self._execute(job)
+        finally:
+            await _cancel(renew)
 
     async def _claim_safely(self, limit: int) -> list[Job]:
         try:
@@ -261,22 +284,29 @@ class Worker:
             return []
 
     async def _idle(
-        self, stop: asyncio.Event, running: set[asyncio.Task[None]], *, busy: bool
+        self, stop: asyncio.Event, in_hand: set[asyncio.Task[None]], *, full: bool
     ) -> None:
+        """Wait for a wake-up, a stop, a finished job (when we are full) or the next poll."""
         waits: list[asyncio.Future[Any]] = [
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(stop.wait()),
         ]
-        if running:
+        if in_hand and full:
             waits.append(
                 asyncio.ensure_future(
-                    asyncio.wait(set(running), return_when=asyncio.FIRST_COMPLETED)
+                    asyncio.wait(set(in_hand), return_when=asyncio.FIRST_COMPLETED)
                 )
             )
-        timeout = 0 if busy and not running else self.poll_interval
+        timeout = None if full else self.poll_interval
         _done, pending = await asyncio.wait(
             waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
         for future in pending:
             future.cancel()
         self._wake.clear()
+
+
+async def _cancel(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -156,6 +156,8 @@ async def _send_everywhere(
 
 
 async def notify_approvers(ctx: Context, job: Job) -> None:
+    if not ctx.notifiers:
+        return  # no chat platform is configured: nobody to tell
     request_id = job.payload["request_id"]
     async with ctx.store.reading() as session:
         view = await load_view(session, ctx.directory, request_id)
@@ -232,6 +234,8 @@ def _requester_notifiers(ctx: Context, view: RequestView) -> list[Notifier]:
 
 
 async def notify_requester(ctx: Context, job: Job) -> None:
+    if not ctx.notifiers:
+        return  # no chat platform is configured: nobody to tell
     request_id, notice = job.payload["request_id"], job.payload["notice"]
     async with ctx.store.reading() as session:
         view = await load_view(session, ctx.directory, request_id)
@@ -257,6 +261,8 @@ async def notify_requester(ctx: Context, job: Job) -> None:
 
 
 async def notify_owners(ctx: Context, job: Job) -> None:
+    if not ctx.notifiers:
+        return  # no chat platform is configured: nobody to tell
     request_id = job.payload["request_id"]
     async with ctx.store.reading() as session:
         view = await load_view(session, ctx.directory, request_id)
@@ -275,6 +281,8 @@ async def notify_owners(ctx: Context, job: Job) -> None:
 
 async def update_messages(ctx: Context, job: Job) -> None:
     """Re-render every approval and receipt copy of the request with its current state."""
+    if not ctx.notifiers:
+        return  # no chat platform is configured: nobody to tell
     request_id = job.payload["request_id"]
     async with ctx.store.reading() as session:
         view = await load_view(session, ctx.directory, request_id)

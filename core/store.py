@@ -7,6 +7,7 @@ lock halfway. PostgreSQL uses row locks (``SELECT … FOR UPDATE``) where a deci
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_setup(engine: AsyncEngine) -> None:
+def _sqlite_setup(engine: AsyncEngine, *, immediate: bool) -> None:
     @sa.event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -35,28 +36,37 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 
     @sa.event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(url: str, **options: Any) -> AsyncEngine:
+def create_engine(url: str, *, readonly: bool = False, **options: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, immediate=not readonly)
         return engine
     options.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **options)
 
 
 class Store:
-    """Owns the engine; hands out sessions, each one transaction."""
+    """Owns the engine; hands out sessions, each one transaction.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    On SQLite, writers of this process queue on an asyncio lock rather than on SQLite's busy
+    handler (which sleeps in growing steps), and reads run on a second engine with a deferred
+    ``BEGIN`` so that they never wait for a writer (WAL keeps their snapshot consistent).
+    """
+
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.reader = reader
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(reader or engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Store:
-        return cls(create_engine(url, **options))
+        reader = create_engine(url, readonly=True, **options) if url.startswith("sqlite") else None
+        return cls(create_engine(url, **options), reader)
 
     @property
     def is_sqlite(self) -> bool:
@@ -65,13 +75,17 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back on an exception."""
-        async with self._sessions() as session, session.begin():
+        if self._write_lock is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self._sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A read-only look (still one transaction, so what it reads is consistent)."""
-        async with self._sessions() as session, session.begin():
+        async with self._read_sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> None:
@@ -81,3 +95,5 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reader is not None:
+            await self.reader.dispose()
