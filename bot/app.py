@@ -23,6 +23,7 @@ from core.settings import Settings
 log = logging.getLogger("gatepass")
 
 Platform = Callable[["Gatepass"], Awaitable[None]]
+GATEPASS: web.AppKey[Gatepass] = web.AppKey("gatepass")
 
 
 def is_loopback(host: str) -> bool:
@@ -111,7 +112,7 @@ def health(app: Gatepass) -> dict[str, Any]:
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    app: Gatepass = request.app["gatepass"]
+    app = request.app[GATEPASS]
     body = health(app)
     try:
         await app.ctx.store.ping()
@@ -146,7 +147,7 @@ async def build(
     ctx = build_context(settings, clock=clock, integrations=integrations)
     application = web.Application(client_max_size=1024 * 1024)
     gatepass = Gatepass(settings=settings, ctx=ctx, web=application)
-    application["gatepass"] = gatepass
+    application[GATEPASS] = gatepass
     application.router.add_get("/healthz", _healthz)
     if run_worker:
         jobs_config = settings.config.jobs
@@ -176,6 +177,10 @@ async def build(
 
 async def _shutdown(gatepass: Gatepass) -> None:
     await gatepass.stop_background()
+    for integration in gatepass.ctx.integrations.values():
+        close = getattr(integration, "aclose", None)
+        if close is not None:
+            await close()
     await gatepass.ctx.store.close()
 
 

@@ -1,0 +1,294 @@
+"""Job queue benchmark: how late revocations run, how fast, and whether any runs twice.
+
+    .venv/bin/python -m bench.jobs --database sqlite
+    .venv/bin/python -m bench.jobs --database postgres [--workers 2]
+
+1. ``--grants`` active grants (default 10,000) whose expiries are spread over ``--spread``
+   seconds, then ``--burst`` more (default 5,000) expiring in the same second. The real worker
+   revokes them through an instant in-memory integration; the figures are the lateness of each
+   revoke call (call time minus the grant's end), throughput, and duplicate revokes.
+2. The cost of one claim with 1,000 and with ``--claim-rows`` (default 1,000,000) jobs queued
+   for later, as a ratio (the due-job index should keep it flat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from core import migrations
+from core.config import parse_config
+from core.context import Context
+from core.directory import ConfigDirectory
+from core.job_handlers import KINDS
+from core.jobs import Worker
+from core.models import AccessRequest, Grant, Job
+from core.ports import AccessGrant, AccountState, RevokeResult, SystemClock
+from core.secrets import SecretValue
+from core.store import Store
+from core.vault import Vault
+
+CONFIG = {
+    "integrations": [
+        {
+            "name": "bench",
+            "type": "mongodb-atlas",
+            "project_id": "64b0c0ffee0123456789abcd",
+            "cluster_name": "Cluster0",
+            "secret": "env:UNUSED",
+            "integration_owners": [{"attribute": "group", "value": "dba"}],
+        }
+    ],
+}
+
+
+class RevokeClock:
+    """An instant integration that notes when each grant's revoke was called."""
+
+    name = "bench"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float]] = []
+
+    async def revoke(
+        self, grant: AccessGrant, *, remaining: Sequence[AccessGrant], account: AccountState | None
+    ) -> RevokeResult:
+        self.calls.append((grant.grant_id, time.time()))
+        return RevokeResult(account=None)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
+
+def database_url(kind: str, folder: Path) -> tuple[str, Any]:
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{folder / 'bench.db'}", None
+    from tests.support import databases
+
+    url = databases.create_database()
+    return url, lambda: databases.drop_database(url)
+
+
+def context(url: str, integration: RevokeClock) -> Context:
+    config = parse_config(CONFIG)
+    return Context(
+        config=config,
+        directory=ConfigDirectory(config.directory),
+        store=Store.from_url(url),
+        clock=SystemClock(),
+        vault=Vault(SecretValue(Fernet.generate_key().decode())),
+        integrations={"bench": integration},  # type: ignore[dict-item]
+    )
+
+
+def grant_rows(
+    index: int, ends_at: datetime, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    request_id = f"B{index:09d}"
+    person = f"person{index}@example.com"
+    request = {
+        "id": request_id,
+        "flow": "bench",
+        "integration": "bench",
+        "resource_type": "database",
+        "resource_name": "analytics",
+        "resource_external_id": None,
+        "permission": "read",
+        "duration_seconds": 3600,
+        "justification": "bench",
+        "requester": person,
+        "platform": "slack",
+        "status": "active",
+        "approvals_required": 1,
+        "created_at": now,
+        "starts_at": now,
+        "ends_at": ends_at,
+    }
+    grant = {
+        "request_id": request_id,
+        "integration": "bench",
+        "person": person,
+        "username": f"gp-{index}",
+        "connection": {},
+        "ready": True,
+    }
+    job = {
+        "kind": "expire",
+        "payload": {"request_id": request_id},
+        "dedupe_key": f"expire:{request_id}",
+        "state": "queued",
+        "run_at": ends_at,
+        "attempts": 0,
+        "max_attempts": 8,
+        "created_at": now,
+    }
+    return request, grant, job
+
+
+async def insert_grants(store: Store, ends: list[datetime]) -> None:
+    now = datetime.now(UTC)
+    for start in range(0, len(ends), 2000):
+        rows = [grant_rows(start + i, end, now) for i, end in enumerate(ends[start : start + 2000])]
+        async with store.transaction() as session:
+            await session.execute(sa.insert(AccessRequest), [r for r, _, _ in rows])
+            await session.execute(sa.insert(Grant), [g for _, g, _ in rows])
+            await session.execute(sa.insert(Job), [j for _, _, j in rows])
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def revoke_run(
+    url: str, *, grants: int, burst: int, spread: float, workers: int
+) -> dict[str, Any]:
+    integration = RevokeClock()
+    ctx = context(url, integration)
+    lead = 3.0 + (grants + burst) / 20000  # time to insert before the first expiry
+    t0 = datetime.now(UTC) + timedelta(seconds=lead)
+    ends = [t0 + timedelta(seconds=spread * i / max(1, grants)) for i in range(grants)]
+    burst_at = t0 + timedelta(seconds=spread + 2)
+    ends += [burst_at] * burst
+    await insert_grants(ctx.store, ends)
+    pools = [ctx] + [context(url, integration) for _ in range(workers - 1)]
+    for extra in pools[1:]:
+        extra.integrations = ctx.integrations
+    runners = [Worker(c, KINDS, poll_interval=0.05, batch=50, concurrency=16) for c in pools]
+    for runner in runners:
+        runner.ctx.wake_worker = runner.wake
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(r.run(stop)) for r in runners]
+    total = grants + burst
+    started = time.time()
+    while len({g for g, _ in integration.calls}) < total and time.time() - started < 1800:
+        await asyncio.sleep(0.2)
+    stop.set()
+    await asyncio.gather(*tasks)
+    end_of = dict(zip((f"B{i:09d}" for i in range(total)), ends, strict=True))
+    lateness = [called - end_of[g].timestamp() for g, called in integration.calls]
+    burst_calls = [called for g, called in integration.calls if end_of[g] == burst_at]
+    counts = Counter(g for g, _ in integration.calls)
+    async with ctx.store.reading() as session:
+        expired = (
+            await session.execute(
+                sa.select(sa.func.count())
+                .select_from(AccessRequest)
+                .where(AccessRequest.status == "expired")
+            )
+        ).scalar_one()
+    for c in pools:
+        await c.store.close()
+    return {
+        "revoked": len(counts),
+        "expired_in_db": expired,
+        "duplicates": sum(c - 1 for c in counts.values()),
+        "lateness_p50_s": statistics.median(lateness),
+        "lateness_p99_s": percentile(lateness, 0.99),
+        "burst_lateness_p50_s": statistics.median([c - burst_at.timestamp() for c in burst_calls]),
+        "burst_lateness_p99_s": percentile([c - burst_at.timestamp() for c in burst_calls], 0.99),
+        "burst_throughput_per_s": len(burst_calls)
+        / max(1e-9, max(burst_calls) - burst_at.timestamp()),
+    }
+
+
+async def claim_cost(url: str, queued: int, *, samples: int = 200) -> float:
+    """Median seconds of one claim (a due job exists) with ``queued`` jobs waiting for later."""
+    store = Store.from_url(url)
+    async with store.transaction() as session:
+        await session.execute(sa.delete(Job))
+    far = datetime.now(UTC) + timedelta(days=30)
+    now = datetime.now(UTC)
+    for start in range(0, queued, 20000):
+        rows = [
+            {
+                "kind": "later",
+                "payload": {},
+                "dedupe_key": f"later:{i}",
+                "state": "queued",
+                "run_at": far + timedelta(seconds=i),
+                "attempts": 0,
+                "max_attempts": 8,
+                "created_at": now,
+            }
+            for i in range(start, min(queued, start + 20000))
+        ]
+        async with store.transaction() as session:
+            await session.execute(sa.insert(Job), rows)
+    if store.engine.dialect.name == "postgresql":
+        async with store.engine.connect() as connection:
+            await connection.execute(sa.text("COMMIT"))
+            await connection.execute(sa.text("ANALYZE jobs"))
+    ctx = context(url, RevokeClock())
+    ctx.store = store
+    worker = Worker(ctx, {}, batch=1)
+    timings = []
+    for i in range(samples):
+        async with store.transaction() as session:
+            session.add(
+                Job(
+                    kind="due",
+                    payload={},
+                    dedupe_key=f"due:{queued}:{i}",
+                    run_at=now - timedelta(seconds=1),
+                    created_at=now,
+                )
+            )
+        began = time.perf_counter()
+        claimed = await worker.claim(1)
+        timings.append(time.perf_counter() - began)
+        assert claimed and claimed[0].kind == "due"
+        async with store.transaction() as session:
+            await session.execute(
+                sa.update(Job).where(Job.id == claimed[0].id).values(state="done")
+            )
+    await store.close()
+    return statistics.median(timings)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--grants", type=int, default=10_000)
+    parser.add_argument("--burst", type=int, default=5_000)
+    parser.add_argument(
+        "--spread", type=float, default=20.0, help="seconds over which the first grants expire"
+    )
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--claim-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url, drop = database_url(args.database, Path(folder))
+        try:
+            await migrations.upgrade_async(url)
+            print(f"database: {args.database}, workers: {args.workers}")
+            figures = await revoke_run(
+                url, grants=args.grants, burst=args.burst, spread=args.spread, workers=args.workers
+            )
+            for key, value in figures.items():
+                print(f"  {key}: {value:.3f}" if isinstance(value, float) else f"  {key}: {value}")
+            small = await claim_cost(url, 1_000)
+            large = await claim_cost(url, args.claim_rows)
+            print(f"  claim_at_1k_ms: {small * 1000:.3f}")
+            print(f"  claim_at_{args.claim_rows // 1000}k_ms: {large * 1000:.3f}")
+            print(f"  claim_cost_ratio: {large / small:.2f}")
+        finally:
+            if drop:
+                drop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
