@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import accounts, audit, grants, jobs, lifecycle, notify, resources
+from core import accounts, audit, grant_steps, jobs, lifecycle, notify, resources
 from core.accounts import AccountBusy
 from core.context import Context
 from core.errors import StaleStatus
@@ -304,7 +304,7 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
                     detail={"integration": name, "person": person, "username": state.username},
                 )
     except AccountBusy:
-        return Reschedule(ctx.clock.now() + grants.BUSY_RETRY, "account busy")
+        return Reschedule(ctx.clock.now() + grant_steps.BUSY_RETRY, "account busy")
     return None
 
 
@@ -327,9 +327,13 @@ async def _notify(ctx: Context, job: Job) -> None:
 
 
 KINDS: dict[str, JobKind] = {
-    "grant": JobKind(grants.grant_step, give_up=grants.grant_gave_up),
-    "expire": JobKind(grants.end_step, give_up=grants.end_keeps_failing, retry_forever=True),
-    "revoke": JobKind(grants.end_step, give_up=grants.end_keeps_failing, retry_forever=True),
+    "grant": JobKind(grant_steps.grant_step, give_up=grant_steps.grant_gave_up),
+    "expire": JobKind(
+        grant_steps.end_step, give_up=grant_steps.end_keeps_failing, retry_forever=True
+    ),
+    "revoke": JobKind(
+        grant_steps.end_step, give_up=grant_steps.end_keeps_failing, retry_forever=True
+    ),
     "remind": JobKind(remind),
     "pending_timeout": JobKind(pending_timeout),
     "warn_expiry": JobKind(warn_expiry),
