@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +9,13 @@ from cryptography.fernet import Fernet
 
 from core import migrations
 from tests.support import databases
+from tests.support.network import forbid_leaving_the_machine
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing in the suite (nor in the SDKs behind it) may leave the machine."""
+    forbid_leaving_the_machine(monkeypatch)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +58,3 @@ def anyio_backend() -> str:
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "postgres: needs a real PostgreSQL")
-
-
-async def _noop() -> AsyncIterator[None]:
-    yield None

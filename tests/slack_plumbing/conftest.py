@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import pytest
@@ -18,33 +15,6 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_socket import FakeSocketMode
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-def _loopback(host: object) -> bool:
-    if host in ("localhost", None):
-        return True
-    try:
-        return ipaddress.ip_address(str(host)).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing in these tests (or in slack_sdk behind them) may leave the machine."""
-    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        assert _loopback(host), f"a test tried to resolve {host!r}"
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple):
-            assert _loopback(address[0]), f"a test tried to connect to {address!r}"
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -35,33 +32,6 @@ ALICE = FakeMember(
     aad_object_id="6a1f8c2e-0000-4000-8000-00000000a11c",
     email="alice@example.com",
 )
-
-
-def _loopback(host: object) -> bool:
-    if host in ("localhost", None):
-        return True
-    try:
-        return ipaddress.ip_address(str(host)).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing in these tests (or in botbuilder behind them) may leave the machine."""
-    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        assert _loopback(host), f"a test tried to resolve {host!r}"
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple):
-            assert _loopback(address[0]), f"a test tried to connect to {address!r}"
-        return real_connect(self, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
 
 
 class FakeClock:
