@@ -84,3 +84,32 @@ def test_serve_without_credentials_stays_up_and_names_what_is_missing(tmp_path: 
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0, output
     assert "SLACK_BOT_TOKEN" in output and "ATLAS_ORG_PUBLIC_KEY" in output
+
+
+def test_worker_command_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    config = yaml.safe_load(EXAMPLE.read_text())
+    config["database_url"] = f"sqlite+aiosqlite:///{tmp_path / 'gp.db'}"
+    path = tmp_path / "gatepass.yml"
+    path.write_text(yaml.safe_dump(config))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "TEAMS_", "ATLAS_", "GATEPASS_"))
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker", "--config", str(path)],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "gp.db").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)
+    assert process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert "started" in output and "stopped" in output

@@ -265,3 +265,74 @@ async def test_slow_deploy_waits_for_ready_before_telling_the_requester(domain: 
     assert await status(domain, request_id) is Status.ACTIVE
     assert domain.atlas.count("grant") == 1
     assert len(domain.chat.to("alice@example.com", AccessReady)) == 1
+
+
+async def test_extend_is_a_new_approval_linked_to_the_active_grant(domain: Domain) -> None:
+    request_id = await approved(domain)
+    await domain.run_jobs()
+    with pytest.raises(NotAllowed):
+        await requests.extend(
+            domain.ctx,
+            actor="dave@example.com",
+            request_id=request_id,
+            duration=timedelta(minutes=15),
+            justification="",
+            platform="slack",
+        )
+    extension = await requests.extend(
+        domain.ctx,
+        actor="alice@example.com",
+        request_id=request_id,
+        duration=timedelta(hours=1),
+        justification="",
+        platform="slack",
+    )
+    assert extension.extends_request_id == request_id and extension.status is Status.PENDING
+    assert extension.justification == f"Extension of {request_id}"
+    await approvals.decide(
+        domain.ctx,
+        approver="carol@example.com",
+        request_id=extension.id,
+        outcome="approve",
+        reason=None,
+        platform="slack",
+    )
+    domain.clock.advance(minutes=30)
+    await domain.run_jobs()
+    domain.clock.advance(minutes=31)
+    await domain.run_jobs()
+    assert await status(domain, request_id) is Status.EXPIRED
+    assert await status(domain, extension.id) is Status.ACTIVE
+    assert domain.atlas.accounts == {"gp-alice": {"read@database:analytics"}}
+
+
+async def test_one_deny_ends_a_request_that_needs_two_approvals(
+    database_url: str, encryption_key: str
+) -> None:
+    from tests.support.domain import config_with, make_domain
+
+    config = config_with()
+    config["access_flows"][0]["approvals_required"] = 2
+    domain = await make_domain(database_url, encryption_key, config)
+    view = await requests.submit(
+        domain.ctx, requester="alice@example.com", draft=READ, platform="slack"
+    )
+    first = await approvals.decide(
+        domain.ctx,
+        approver="bob@example.com",
+        request_id=view.id,
+        outcome="approve",
+        reason=None,
+        platform="slack",
+    )
+    assert not first.final and first.request.status is Status.PENDING
+    second = await approvals.decide(
+        domain.ctx,
+        approver="carol@example.com",
+        request_id=view.id,
+        outcome="deny",
+        reason="too broad",
+        platform="teams",
+    )
+    assert second.final and second.request.status is Status.DENIED
+    await domain.ctx.store.close()

@@ -59,8 +59,9 @@ def kill_hard(process: subprocess.Popen[str]) -> None:
 
 
 async def test_killed_worker_grant_and_revoke_still_happen_once(
-    sqlite_url: str, encryption_key: str, tmp_path: Path
+    database_url: str, encryption_key: str, tmp_path: Path
 ) -> None:
+    sqlite_url = database_url  # worker processes share it: a SQLite file, or PostgreSQL
     domain = await make_domain(sqlite_url, encryption_key)
     domain.ctx.clock = SystemClock()
     files = FileIntegration("prod-atlas", tmp_path)
