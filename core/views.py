@@ -213,7 +213,7 @@ async def pending_my_decision(
 
 
 async def my_active_access(
-    session: AsyncSession, directory: Directory, person: str
+    session: AsyncSession, directory: Directory, person: str, *, limit: int | None = None
 ) -> list[RequestView]:
     rows = (
         await session.execute(
@@ -225,6 +225,7 @@ async def my_active_access(
                 ),  # type: ignore[attr-defined]
             )
             .order_by(AccessRequest.ends_at)
+            .limit(limit)
         )
     ).scalars()
     return await build_views(session, directory, list(rows))

@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -27,6 +30,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.ids import EVENTS_PATH
@@ -177,13 +181,65 @@ def bolt_app_from_settings(
     )
 
 
-def mount(app: AsyncApp, web_app: web.Application, path: str = EVENTS_PATH) -> None:
-    """Serve ``app`` on ``web_app`` at ``path`` (POST) with bolt's aiohttp adapter."""
+class ReplayGuard:
+    """Refuses a signed request that was already delivered once.
+
+    Slack signs each delivery with its own timestamp and bolt refuses a timestamp more than five
+    minutes away; within those five minutes a captured request would still verify. This keeps
+    the signatures of the last ``window`` seconds (in memory: after that bolt refuses the request
+    anyway) and answers a second delivery of the same signed request with 401.
+    """
+
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        window: float = 6 * 60,
+        max_entries: int = 200_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._verifier = SignatureVerifier(signing_secret)
+        self._window = window
+        self._max_entries = max_entries
+        self._clock = clock
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_delivery(self, body: bytes, headers: dict[str, str]) -> bool:
+        """False for a request whose signature is invalid or was seen before."""
+        if not self._verifier.is_valid_request(body, headers):
+            return False
+        signature = {k.lower(): v for k, v in headers.items()}["x-slack-signature"]
+        now = self._clock()
+        while self._seen and (
+            next(iter(self._seen.values())) < now or len(self._seen) >= self._max_entries
+        ):
+            self._seen.popitem(last=False)
+        if signature in self._seen:
+            return False
+        self._seen[signature] = now + self._window
+        return True
+
+
+def mount(
+    app: AsyncApp,
+    web_app: web.Application,
+    path: str = EVENTS_PATH,
+    *,
+    replay_guard: ReplayGuard | None = None,
+) -> None:
+    """Serve ``app`` on ``web_app`` at ``path`` (POST) with bolt's aiohttp adapter.
+
+    With ``replay_guard``, a signed request delivered a second time is refused with 401.
+    """
 
     async def handle(request: web.Request) -> web.StreamResponse:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not timestamp.isascii() or not timestamp.isdigit():
             # bolt would fail on int() with a 500; a malformed timestamp is simply unsigned.
+            return web.json_response({"error": "invalid request"}, status=401)
+        if replay_guard is not None and not replay_guard.first_delivery(
+            await request.read(), dict(request.headers)
+        ):
             return web.json_response({"error": "invalid request"}, status=401)
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)

@@ -34,6 +34,12 @@ APPROVE_REASON: Final = "approve_reason"
 REVEAL_PASSWORD_VIEW: Final = "reveal_password_view"  # noqa: S105 - an id, not a password
 """The modal that shows a generated password once (no submit; closing it discards it)."""
 
+EXTEND_SUBMIT: Final = "extend_submit"
+"""Modal asking the requester for a new duration and a justification to extend a grant."""
+
+NOTICE_VIEW: Final = "notice_view"
+"""A modal that only says something (loading, done, refused); it has no submit."""
+
 # --------------------------------------------------------------------------- buttons (action_id)
 
 OPEN_REQUEST_MODAL: Final = "open_request_modal"
@@ -77,4 +83,15 @@ ACTION_IDS: Final = (
     JUSTIFICATION_INPUT,
     REASON_INPUT,
 )
-VIEW_CALLBACK_IDS: Final = (REQUEST_SUBMIT, DENY_REASON, APPROVE_REASON, REVEAL_PASSWORD_VIEW)
+VIEW_CALLBACK_IDS: Final = (
+    REQUEST_SUBMIT,
+    DENY_REASON,
+    APPROVE_REASON,
+    REVEAL_PASSWORD_VIEW,
+    EXTEND_SUBMIT,
+    NOTICE_VIEW,
+)
+
+RENDERED_ONLY: Final = (JUSTIFICATION_INPUT, REASON_INPUT, REVEAL_PASSWORD_VIEW, NOTICE_VIEW)
+"""Ids put into blocks but never listened to: text inputs are read from a submitted view's
+state, and the reveal and notice modals have no submit button. Every other id has a listener."""

@@ -1,0 +1,9 @@
+"""Pure Block Kit builders: messages (one per ``core.messages`` type), modals and the Home tab.
+
+Nothing here talks to Slack or the database; tests render and inspect the output directly.
+"""
+
+from bot.slack.blocks.common import Rendered
+from bot.slack.blocks.messages import render
+
+__all__ = ["Rendered", "render"]

@@ -1,0 +1,241 @@
+"""The request modal's state: what the person chose so far, read from a view's state, and the
+choices core offers them next (``core.catalog``) with who would approve (``requests.preview``).
+
+Each input's ``block_id`` carries a digest of the choices above it (``resource-3f2a…`` depends
+on the integration). Changing an integration therefore gives the resource input a new block id,
+and Slack drops the stale resource instead of keeping it; reading the state back, a value under
+an outdated block id is ignored for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from bot.slack import ids, text
+from core import catalog, requests
+from core.catalog import Draft
+from core.context import Context
+from core.directory import Person
+from core.durations import format_duration, parse_duration
+from core.errors import GatepassError
+from core.models import Resource
+from core.routing import Approver
+
+INTEGRATION, RESOURCE, PERMISSION, DURATION, JUSTIFICATION = (
+    "integration",
+    "resource",
+    "permission",
+    "duration",
+    "justification",
+)
+FIELDS = (INTEGRATION, RESOURCE, PERMISSION, DURATION, JUSTIFICATION)
+ACTION_OF = {
+    INTEGRATION: ids.INTEGRATION_SELECT,
+    RESOURCE: ids.RESOURCE_SELECT,
+    PERMISSION: ids.PERMISSION_SELECT,
+    DURATION: ids.DURATION_SELECT,
+    JUSTIFICATION: ids.JUSTIFICATION_INPUT,
+}
+_DIGEST = "#"
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What is filled in. ``resource`` is the option value (see :func:`resource_value`)."""
+
+    integration: str | None = None
+    resource: str | None = None
+    permission: str | None = None
+    duration: timedelta | None = None
+    justification: str = ""
+
+    def _upstream(self, field: str) -> tuple[str, ...]:
+        chain = (self.integration, self.resource, self.permission)
+        depth = {INTEGRATION: 0, RESOURCE: 1, PERMISSION: 2, DURATION: 3}.get(field, 0)
+        return tuple(value or "" for value in chain[:depth])
+
+    def block_id(self, field: str) -> str:
+        upstream = self._upstream(field)
+        if not upstream:
+            return field
+        digest = hashlib.sha256("\x1f".join(upstream).encode()).hexdigest()[:10]
+        return f"{field}-{digest}"
+
+
+def resource_value(resource_type: str, name: str) -> str:
+    """``database:analytics``; a digest when that would pass Slack's 150-character limit."""
+    plain = f"{resource_type}:{name}"
+    if len(plain) <= text.MAX_OPTION_VALUE:
+        return plain
+    return f"{resource_type}{_DIGEST}{hashlib.sha256(name.encode()).hexdigest()}"
+
+
+def _split(value: str) -> tuple[str, str, str]:
+    """(type, separator, rest): the type never holds ``:`` or ``#``."""
+    cut = min((i for i in (value.find(":"), value.find(_DIGEST)) if i >= 0), default=-1)
+    if cut <= 0:
+        return "", "", ""
+    return value[:cut], value[cut], value[cut + 1 :]
+
+
+def _selected(values: dict[str, Any], block_id: str, action_id: str) -> str | None:
+    element = (values.get(block_id) or {}).get(action_id) or {}
+    chosen = element.get("selected_option") or {}
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def choices_from_state(values: dict[str, Any]) -> Choices:
+    """What a view's ``state.values`` holds, ignoring values under outdated block ids."""
+    choices = Choices()
+    integration = _selected(values, choices.block_id(INTEGRATION), ACTION_OF[INTEGRATION])
+    choices = replace(choices, integration=integration)
+    if choices.integration:
+        choices = replace(
+            choices, resource=_selected(values, choices.block_id(RESOURCE), ACTION_OF[RESOURCE])
+        )
+    if choices.resource:
+        choices = replace(
+            choices,
+            permission=_selected(values, choices.block_id(PERMISSION), ACTION_OF[PERMISSION]),
+        )
+    if choices.permission:
+        picked = _selected(values, choices.block_id(DURATION), ACTION_OF[DURATION])
+        try:
+            duration = parse_duration(picked) if picked else None
+        except ValueError:
+            duration = None
+        choices = replace(choices, duration=duration)
+    typed = (values.get(JUSTIFICATION) or {}).get(ids.JUSTIFICATION_INPUT) or {}
+    return replace(choices, justification=str(typed.get("value") or ""))
+
+
+def choices_from_draft(draft: Draft) -> Choices:
+    return Choices(
+        integration=draft.integration,
+        resource=resource_value(draft.resource_type, draft.resource_name),
+        permission=draft.permission,
+        duration=draft.duration,
+        justification=draft.justification,
+    )
+
+
+def error_block(values: dict[str, Any], choices: Choices, field: str | None) -> str:
+    """The block id to show an error on: the field's input as it is in the view, else the
+    nearest input above it (an error never points at a block the view does not have)."""
+    field = field if field in FIELDS else RESOURCE
+    present = {
+        action_id: block_id
+        for block_id, elements in values.items()
+        for action_id in (elements or {})
+    }
+    order = [field, *reversed(FIELDS[: FIELDS.index(field)]), JUSTIFICATION]
+    for candidate in order:
+        if ACTION_OF[candidate] in present:
+            return present[ACTION_OF[candidate]]
+    return choices.block_id(field)
+
+
+# --------------------------------------------------------------------------- what core offers
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    choices: Choices
+    integrations: tuple[str, ...] = ()
+    resource: Resource | None = None
+    permissions: tuple[str, ...] = ()
+    durations: tuple[timedelta, ...] = ()
+    justification_required: bool = False
+    approvers: tuple[Approver, ...] = ()
+    automatic: bool = False
+    approvals_required: int = 1
+    problem: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        c = self.choices
+        return bool(c.integration and self.resource and c.permission and c.duration)
+
+
+async def find_resource(
+    ctx: Context, person: Person, integration: str, value: str | None
+) -> Resource | None:
+    """The resource an option value names, among those this person may request."""
+    if not value:
+        return None
+    kind, separator, rest = _split(value)
+    if not kind:
+        return None
+    async with ctx.store.reading() as session:
+        if separator == ":":
+            found = await catalog.resolve_resource(
+                ctx, session, Draft(integration, kind, rest, "", timedelta(0))
+            )
+            return found
+        candidates = await catalog.resources_for(ctx, session, person, integration, limit=5000)
+    return next((r for r in candidates if resource_value(r.type, r.name) == value), None)
+
+
+async def resources_matching(
+    ctx: Context, person: Person, integration: str, typed: str, *, limit: int = 100
+) -> list[Resource]:
+    async with ctx.store.reading() as session:
+        return await catalog.resources_for(
+            ctx, session, person, integration, text=typed.strip()[:100], limit=limit
+        )
+
+
+def _keep(chosen: Any, offered: tuple[Any, ...]) -> Any:
+    if chosen in offered:
+        return chosen
+    return offered[0] if len(offered) == 1 else None
+
+
+async def build_form(ctx: Context, person: Person, choices: Choices) -> RequestForm:
+    """The choices core offers after ``choices``; invalid picks are dropped, single options
+    chosen, and who would approve is previewed once a permission is chosen."""
+    integrations = tuple(catalog.integrations_for(ctx, person))
+    integration = _keep(choices.integration, integrations)
+    choices = replace(choices, integration=integration)
+    form = RequestForm(choices=choices, integrations=integrations)
+    if integration is None:
+        return form
+    try:
+        found = await find_resource(ctx, person, integration, choices.resource)
+    except GatepassError as error:
+        return replace(form, choices=replace(choices, resource=None), problem=str(error))
+    if found is None:
+        return replace(form, choices=replace(choices, resource=None))
+    permissions = tuple(catalog.permissions_for(ctx, person, integration, found.type, found.name))
+    permission = _keep(choices.permission, permissions)
+    choices = replace(choices, permission=permission)
+    form = replace(form, choices=choices, resource=found, permissions=permissions)
+    if permission is None:
+        return form
+    draft = Draft(integration, found.type, found.name, permission, timedelta(0))
+    durations = tuple(catalog.durations_for(ctx, person, draft))
+    choices = replace(choices, duration=_keep(choices.duration, durations))
+    form = replace(form, choices=choices, durations=durations)
+    if not durations:
+        return form
+    draft = replace(draft, duration=choices.duration or durations[0])
+    try:
+        async with ctx.store.reading() as session:
+            flow, routing = await requests.preview(ctx, session, person, draft)
+    except GatepassError as error:
+        return replace(form, problem=str(error))
+    return replace(
+        form,
+        justification_required=flow.require_justification,
+        approvers=routing.approvers,
+        automatic=routing.automatic,
+        approvals_required=flow.approvals_required,
+    )
+
+
+def duration_value(duration: timedelta) -> str:
+    return format_duration(duration)

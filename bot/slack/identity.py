@@ -1,0 +1,111 @@
+"""Who a Slack user is: their email (the person's key everywhere), and the Slack user of a person.
+
+Slack user → email: the chat accounts table first, then ``users.info`` (scope
+``users:read.email``); a person found that way is remembered in the chat accounts table through
+``core.identity`` — but only when they are in the directory, so nothing is stored for strangers.
+Email → Slack user: the chat accounts table, then ``users.lookupByEmail``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core import identity
+from core.context import Context
+from core.directory import normalize_email
+from core.errors import NotInDirectory
+
+PLATFORM = "slack"
+USER_ID = re.compile(r"[UW][A-Z0-9]{1,40}")
+_NOBODY = {"users_not_found", "user_not_found", "account_inactive"}
+
+
+class NoSlackEmail(NotInDirectory):
+    """Slack did not tell Gatepass the user's email (a bot, a guest without one, a missing
+    scope): Gatepass cannot tell who they are, so they are treated as not in the directory."""
+
+    def __init__(self, user_id: str) -> None:
+        Exception.__init__(
+            self,
+            "Gatepass cannot see the email address of your Slack account, so it cannot tell "
+            "who you are. Ask an administrator to check the app's users:read.email scope.",
+        )
+        self.email = ""
+        self.user_id = user_id
+
+
+def _email_of(user: dict[str, Any]) -> str | None:
+    if user.get("deleted") or user.get("is_bot"):
+        return None
+    email = (user.get("profile") or {}).get("email")
+    return normalize_email(email) if isinstance(email, str) and "@" in email else None
+
+
+def _display_name(user: dict[str, Any]) -> str:
+    profile = user.get("profile") or {}
+    return str(profile.get("real_name") or user.get("real_name") or user.get("name") or "")[:255]
+
+
+class SlackIdentity:
+    def __init__(
+        self, *, ctx: Context, client: AsyncWebClient, logger: logging.Logger | None = None
+    ) -> None:
+        self._ctx = ctx
+        self._client = client
+        self._log = logger or logging.getLogger("gatepass.slack")
+
+    async def email_for(self, user_id: str) -> str:
+        """The email of the person behind ``user_id``; NotInDirectory when Gatepass does not
+        know them (nothing is stored then)."""
+        if not USER_ID.fullmatch(user_id):
+            raise NoSlackEmail(user_id)
+        cached = await identity.email_for(self._ctx, platform=PLATFORM, user_id=user_id)
+        if cached is not None:
+            self._ctx.person(cached)  # removed from the directory since: NotInDirectory
+            return cached
+        try:
+            user = (await self._client.users_info(user=user_id))["user"]
+        except SlackApiError as error:
+            if error.response.get("error") in _NOBODY:
+                raise NoSlackEmail(user_id) from None
+            raise
+        email = _email_of(user)
+        if email is None:
+            raise NoSlackEmail(user_id)
+        await identity.remember(
+            self._ctx,
+            platform=PLATFORM,
+            user_id=user_id,
+            email=email,
+            display_name=_display_name(user),
+        )
+        return email
+
+    async def user_for(self, email: str) -> str | None:
+        """The Slack user id of the person with ``email``; None when they are not on Slack."""
+        email = normalize_email(email)
+        account = await identity.account_for(self._ctx, platform=PLATFORM, email=email)
+        if account is not None:
+            return account.platform_user_id
+        try:
+            user = (await self._client.users_lookupByEmail(email=email))["user"]
+        except SlackApiError as error:
+            if error.response.get("error") in _NOBODY:
+                return None
+            raise
+        if _email_of(user) != email or not USER_ID.fullmatch(str(user.get("id", ""))):
+            return None
+        if self._ctx.directory.person(email) is not None:
+            await identity.remember(
+                self._ctx,
+                platform=PLATFORM,
+                user_id=user["id"],
+                email=email,
+                display_name=_display_name(user),
+            )
+        return str(user["id"])
