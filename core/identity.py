@@ -6,7 +6,7 @@ A person known on Slack and on Teams is one person: both accounts carry the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlmodel import select
@@ -58,3 +58,27 @@ async def account_for(ctx: Context, *, platform: str, email: str) -> ChatAccount
                 .limit(1)
             )
         ).scalar_one_or_none()
+
+
+async def account(ctx: Context, *, platform: str, user_id: str) -> ChatAccount | None:
+    """One platform account by its platform user id (with the edge's ``extra``)."""
+    async with ctx.store.reading() as session:
+        return await session.get(ChatAccount, (platform, user_id))
+
+
+async def accounts_for(ctx: Context, *, platform: str, emails: Iterable[str]) -> list[ChatAccount]:
+    """Every account on ``platform`` of these people (one query, for a message's recipients)."""
+    wanted = sorted({normalize_email(e) for e in emails})
+    if not wanted:
+        return []
+    async with ctx.store.reading() as session:
+        return list(
+            (
+                await session.execute(
+                    select(ChatAccount).where(
+                        ChatAccount.platform == platform,
+                        ChatAccount.email.in_(wanted),  # type: ignore[attr-defined]
+                    )
+                )
+            ).scalars()
+        )

@@ -1,0 +1,38 @@
+"""``Action.Execute`` verbs → the use case behind each button, answered with a card.
+
+Each handler calls one core use case (or reads a request) and answers with the card the user
+should now see. A GatepassError becomes a sentence on the card; nothing else is caught here.
+"""
+
+from __future__ import annotations
+
+from bot.teams.actions import approvals, form, requester
+from bot.teams.actions.base import Answer, Click, Handler, say
+from bot.teams.cards import verbs
+from core.errors import GatepassError
+
+HANDLERS: dict[str, Handler] = {
+    verbs.FORM_REFRESH: form.refresh,
+    verbs.FORM_SUBMIT: form.submit,
+    verbs.APPROVAL_REFRESH: approvals.refresh,
+    verbs.APPROVE: approvals.approve,
+    verbs.DENY: approvals.deny,
+    verbs.CANCEL: requester.cancel,
+    verbs.REVEAL: requester.reveal,
+    verbs.HIDE: requester.hide,
+    verbs.DONE: requester.done,
+    verbs.EXTEND: requester.extend,
+}
+
+
+async def run(verb: str, click: Click) -> Answer:
+    handler = HANDLERS.get(verb)
+    if handler is None:
+        return say("Gatepass does not know this button; the card may be out of date.")
+    try:
+        return await handler(click)
+    except GatepassError as error:
+        return say(str(error))
+
+
+__all__ = ["HANDLERS", "Click", "run"]

@@ -1,0 +1,60 @@
+"""Approve, Deny, and the approver card's user-specific refresh."""
+
+from __future__ import annotations
+
+from bot.teams.actions.base import Answer, Click, show
+from bot.teams.cards import verbs
+from bot.teams.cards.elements import Notice
+from core import approvals
+from core.errors import AlreadyDecided, InvalidRequest, NotAllowed
+from core.messages import ApprovalRequested
+from core.views import ApproverView, RequestView
+
+
+def _as_seen_by(view: RequestView, email: str) -> ApprovalRequested:
+    """The approval message from ``email``'s point of view (also for non-approvers)."""
+    approver = view.approver(email) or ApproverView(email=email, name=email, reason="")
+    return ApprovalRequested(view, approver)
+
+
+async def refresh(click: Click) -> Answer:
+    """The card as this user may see it: buttons only while they may still decide."""
+    view = await click.view()
+    return show(await click.cards.approval(_as_seen_by(view, click.actor)))
+
+
+async def _decide(click: Click, outcome: str) -> Answer:
+    reason = click.text(verbs.REASON)
+    try:
+        result = await approvals.decide(
+            click.ctx,
+            approver=click.actor,
+            request_id=click.request_id,
+            outcome=outcome,
+            reason=reason,
+            platform=click.platform,
+        )
+    except InvalidRequest as error:
+        view = await click.view()
+        message = _as_seen_by(view, click.actor)
+        if error.field == verbs.REASON:
+            card = await click.cards.approval(message, reason=reason, reason_error=str(error))
+        else:
+            card = await click.cards.approval(message, reason=reason, notice=Notice(str(error)))
+        return show(card)
+    except (AlreadyDecided, NotAllowed) as error:
+        view = await click.view()
+        return show(
+            await click.cards.approval(_as_seen_by(view, click.actor), notice=Notice(str(error)))
+        )
+    done = "approved" if outcome == approvals.APPROVE else "denied"
+    notice = Notice(f"You {done} request {result.request.id}.", ok=True)
+    return show(await click.cards.approval(_as_seen_by(result.request, click.actor), notice=notice))
+
+
+async def approve(click: Click) -> Answer:
+    return await _decide(click, approvals.APPROVE)
+
+
+async def deny(click: Click) -> Answer:
+    return await _decide(click, approvals.DENY)

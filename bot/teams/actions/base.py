@@ -1,0 +1,65 @@
+"""What every card action gets: who clicked, what the card carried, and how to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.schema import AdaptiveCardInvokeResponse
+
+from bot.teams.cards import verbs
+from bot.teams.cards.elements import Element
+from bot.teams.endpoint import card_response, message_response
+from bot.teams.references import PLATFORM
+from bot.teams.render import Cards
+from core.context import Context
+from core.errors import GatepassError, RequestNotFound
+from core.views import RequestView, load_view
+
+Answer = AdaptiveCardInvokeResponse
+
+
+class MissingRequest(GatepassError):
+    def __init__(self) -> None:
+        super().__init__("This card does not say which request it is about.")
+
+
+@dataclass(frozen=True)
+class Click:
+    """One ``Action.Execute``: the actor (an email Gatepass knows) and the data with inputs."""
+
+    ctx: Context
+    cards: Cards
+    actor: str
+    data: Mapping[str, Any]
+    platform: str = PLATFORM
+
+    @property
+    def request_id(self) -> str:
+        value = self.data.get(verbs.REQUEST)
+        if not isinstance(value, str) or not value:
+            raise MissingRequest()
+        return value
+
+    def text(self, key: str) -> str:
+        value = self.data.get(key)
+        return value if isinstance(value, str) else ""
+
+    async def view(self, request_id: str | None = None) -> RequestView:
+        async with self.ctx.store.reading() as session:
+            return await load_view(session, self.ctx.directory, request_id or self.request_id)
+
+
+Handler = Callable[[Click], Awaitable[Answer]]
+
+
+def show(card: Element) -> Answer:
+    return card_response(card)
+
+
+def say(text: str) -> Answer:
+    return message_response(text)
+
+
+__all__ = ["Answer", "Click", "Handler", "MissingRequest", "RequestNotFound", "say", "show"]

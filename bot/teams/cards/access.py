@@ -1,0 +1,167 @@
+"""The requester's cards about granted access: ready (connection details, Reveal password,
+I'm done), the one-time password view, and the expiry warning (Extend, I'm done)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from bot.teams.cards import verbs
+from bot.teams.cards.common import state_lines, what
+from bot.teams.cards.elements import (
+    Element,
+    Notice,
+    Run,
+    card,
+    choice_set,
+    container,
+    execute,
+    fact,
+    heading,
+    line,
+    note,
+    problem,
+    text_input,
+    time_fact,
+    utc,
+)
+from core.durations import describe_duration, format_duration
+from core.messages import AccessReady, ExpiryWarning
+from core.models import Status
+from core.requests import MAX_JUSTIFICATION
+from core.secrets import SecretValue
+from core.views import RequestView
+
+
+def _connection(view: RequestView) -> list[Element]:
+    connection = view.connection or {}
+    items: list[Element] = [
+        fact("Username", Run(view.username or "—", monospace=True)),
+        fact("Permission", view.permission),
+        fact("Resource", f"{view.resource_type} {view.resource_name}"),
+        time_fact("Expires", view.ends_at),
+    ]
+    if connection.get("connection_string"):
+        items.append(
+            fact("Connection string", Run(str(connection["connection_string"]), monospace=True))
+        )
+    if connection.get("custom_access_details"):
+        items.append(fact("Access details", str(connection["custom_access_details"])))
+    notes = connection.get("notes")
+    if isinstance(notes, Sequence) and not isinstance(notes, str):
+        items += [line(Run(str(n), subtle=True), spacing="Small") for n in notes if n]
+    return items
+
+
+def _done(view: RequestView, origin: str) -> Element:
+    return execute("I'm done", verb=verbs.DONE, data={verbs.REQUEST: view.id, verbs.CARD: origin})
+
+
+def ready_card(
+    message: AccessReady, *, password: SecretValue | None = None, notice: Notice | None = None
+) -> Element:
+    """The access card. ``password`` is given only for the single reveal answer, which goes
+    back in the invoke response to the one user who pressed the button, never as a message."""
+    view = message.request
+    active = view.status is Status.ACTIVE
+    body: list[Element] = [
+        heading("🔓 Your access is ready" if active else "Your access"),
+        line(*what(view)),
+        *_connection(view),
+    ]
+    actions: list[Element] = []
+    if password is not None:
+        body.append(
+            container(
+                [
+                    fact("Password", Run(password.reveal(), monospace=True)),
+                    note(
+                        "Shown once, only to you. Copy it now: Gatepass does not keep it and "
+                        "cannot show it again.",
+                        subtle=False,
+                        color="Warning",
+                    ),
+                ],
+                style="emphasis",
+            )
+        )
+        actions.append(execute("Hide password", verb=verbs.HIDE, data={verbs.REQUEST: view.id}))
+    elif active and message.password_waiting and view.password_waiting:
+        actions.append(
+            execute(
+                "Reveal password",
+                verb=verbs.REVEAL,
+                data={verbs.REQUEST: view.id},
+                style="positive",
+            )
+        )
+        body.append(
+            note("The password is shown once, on this card and only to you; it is never posted.")
+        )
+    if notice:
+        body.append(notice.element())
+    if active:
+        actions.append(_done(view, verbs.READY_CARD))
+    else:
+        body += state_lines(view)
+    return card(body, actions=actions)
+
+
+def _duration_choices(durations: Sequence[timedelta]) -> list[tuple[str, str]]:
+    return [(describe_duration(d), format_duration(d)) for d in durations]
+
+
+def warning_card(
+    message: ExpiryWarning,
+    *,
+    durations: Sequence[timedelta] = (),
+    notice: Notice | None = None,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+) -> Element:
+    """``durations``: what an extension may ask for (core's choices for this request)."""
+    view, errors, typed = message.request, errors or {}, typed or {}
+    body: list[Element] = [
+        heading("⏳ Your access ends soon"),
+        line("Your ", *what(view), f" access ends at {utc(view.ends_at)}."),
+        time_fact("Ends", view.ends_at),
+    ]
+    actions: list[Element] = []
+    if view.status is Status.ACTIVE:
+        if durations:
+            default = format_duration(view.duration)
+            offered = _duration_choices(durations)
+            chosen = typed.get(verbs.DURATION) or (
+                default if default in {v for _, v in offered} else offered[0][1]
+            )
+            body.append(
+                choice_set(verbs.DURATION, label="Extend by", choices=offered, value=chosen)
+            )
+            if errors.get(verbs.DURATION):
+                body.append(problem(errors[verbs.DURATION]))
+            body.append(
+                text_input(
+                    verbs.JUSTIFICATION,
+                    label="Why you need more time",
+                    value=typed.get(verbs.JUSTIFICATION, ""),
+                    multiline=True,
+                    max_length=MAX_JUSTIFICATION,
+                )
+            )
+            if errors.get(verbs.JUSTIFICATION):
+                body.append(problem(errors[verbs.JUSTIFICATION]))
+            body.append(note("Extending asks for a new approval."))
+            actions.append(
+                execute(
+                    "Extend",
+                    verb=verbs.EXTEND,
+                    data={verbs.REQUEST: view.id, verbs.CARD: verbs.WARNING_CARD},
+                    style="positive",
+                )
+            )
+        actions.append(_done(view, verbs.WARNING_CARD))
+    if notice:
+        body.append(notice.element())
+    if view.status is not Status.ACTIVE:
+        body += state_lines(view)
+    return card(body, actions=actions)

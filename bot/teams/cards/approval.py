@@ -1,0 +1,132 @@
+"""The approver's card: who asks for what and why, why you, Approve / Deny.
+
+One card for every copy and every moment: while the request is pending and this approver may
+still decide it carries a reason input and the two buttons; afterwards it says what happened.
+``refresh`` lists the approvers' Teams ids, so each of them sees their own view (buttons only
+for whoever may still decide) and everybody else sees the card without buttons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.teams.cards import verbs
+from bot.teams.cards.common import (
+    approvals_progress,
+    justification,
+    pending_until,
+    request_facts,
+    state_lines,
+    what,
+)
+from bot.teams.cards.elements import (
+    Element,
+    Notice,
+    Run,
+    card,
+    execute,
+    fact,
+    heading,
+    line,
+    note,
+    problem,
+    refresh,
+    text_input,
+)
+from core.messages import ApprovalRequested
+from core.requests import MAX_JUSTIFICATION
+from core.views import RequestView
+
+
+@dataclass(frozen=True)
+class ApprovalOptions:
+    """What the card needs beyond the message: computed by the edge, passed in."""
+
+    refresh_user_ids: tuple[str, ...] = ()  # the approvers' Teams ids
+    reason_required: bool = False  # the flow wants a reason with every approval
+    notice: Notice | None = None  # why the last click changed nothing, shown on top
+    reason: str = ""  # the reason typed, kept when the card comes back with an error
+    reason_error: str | None = None
+
+
+def _title(message: ApprovalRequested) -> str:
+    view, approver = message.request, message.approver
+    if approver.escalation and view.is_pending:
+        return "⬆️ Escalated to you: access request"
+    if message.reminder and view.is_pending:
+        return "🔔 Reminder: access request"
+    return "Access request"
+
+
+def _why(view: RequestView, email: str) -> Element:
+    chosen = view.approver(email)
+    if email == view.requester:
+        return fact("Why you", Run("This is your own request: you cannot decide on it.", bold=True))
+    if chosen is None:
+        return fact("Why you", Run("You are not an approver of this request.", bold=True))
+    return fact("Why you", chosen.reason or "you were named as an approver")
+
+
+def may_decide(view: RequestView, email: str) -> bool:
+    """Buttons only for an approver of a pending request who has not decided yet."""
+    return view.is_pending and view.approver(email) is not None and not view.has_decided(email)
+
+
+def _decision_inputs(options: ApprovalOptions) -> list[Element]:
+    label = "Reason (required)" if options.reason_required else "Reason (required to deny)"
+    items = [
+        text_input(
+            verbs.REASON,
+            label=label,
+            value=options.reason,
+            placeholder="Why you approve or deny",
+            multiline=True,
+            max_length=MAX_JUSTIFICATION,
+        )
+    ]
+    if options.reason_error:
+        items.append(problem(options.reason_error))
+    return items
+
+
+def approval_card(message: ApprovalRequested, options: ApprovalOptions | None = None) -> Element:
+    options = options or ApprovalOptions()
+    view, email = message.request, message.approver.email
+    body: list[Element] = [
+        heading(_title(message)),
+        line(Run(view.requester_name, bold=True), " asks for ", *what(view)),
+        *request_facts(view),
+        justification(view),
+        pending_until(view),
+        _why(view, email),
+    ]
+    progress = approvals_progress(view)
+    if progress is not None:
+        body.append(progress)
+    if options.notice:
+        body.append(options.notice.element())
+    actions: list[Element] = []
+    if may_decide(view, email):
+        body += _decision_inputs(options)
+        data = {verbs.REQUEST: view.id}
+        actions = [
+            execute("Approve", verb=verbs.APPROVE, data=data, style="positive"),
+            execute("Deny", verb=verbs.DENY, data=data, style="destructive"),
+        ]
+    elif view.is_pending and view.has_decided(email):
+        body.append(note("You have decided; waiting for the other approvals."))
+    elif view.is_pending:
+        body.append(note("Waiting for the approvers to decide."))
+    else:
+        body += state_lines(view)
+    return card(
+        body,
+        actions=actions,
+        refresh=refresh(
+            verb=verbs.APPROVAL_REFRESH,
+            data={verbs.REQUEST: view.id},
+            user_ids=options.refresh_user_ids,
+        )
+        if view.is_pending
+        else None,
+    )

@@ -1,0 +1,182 @@
+"""The request form's logic: read the inputs an ``Action.Execute`` carried, narrow what core
+offers step by step (``core.catalog``), preview who would approve (``requests.preview``), and
+turn a finished form into a ``Draft`` for ``requests.submit``. Nothing is stored here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from bot.teams.cards import verbs
+from bot.teams.cards.form import ApproverPreview, Choices, RequestForm, resource_value
+from core import catalog, requests
+from core.catalog import Draft
+from core.context import Context
+from core.directory import Person
+from core.durations import parse_duration
+from core.errors import GatepassError
+
+MAX_RESOURCE_CHOICES = 100
+MAX_SEARCH_RESULTS = 15
+
+_MISSING = {
+    verbs.INTEGRATION: "Choose an integration.",
+    verbs.RESOURCE: "Choose a resource.",
+    verbs.PERMISSION: "Choose a permission.",
+    verbs.DURATION: "Choose a duration.",
+}
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def choices_from(data: Mapping[str, Any]) -> tuple[Choices, dict[str, str]]:
+    """The inputs as sent, and the ones that could not be read."""
+    errors: dict[str, str] = {}
+    duration: timedelta | None = None
+    if raw := _text(data, verbs.DURATION):
+        try:
+            duration = parse_duration(raw)
+        except ValueError:
+            errors[verbs.DURATION] = "Choose one of the offered durations."
+    resource = _text(data, verbs.RESOURCE) or None
+    if resource is not None and not split_resource(resource):
+        errors[verbs.RESOURCE] = "Choose one of the offered resources."
+        resource = None
+    justification = data.get(verbs.JUSTIFICATION)
+    return (
+        Choices(
+            integration=_text(data, verbs.INTEGRATION) or None,
+            resource=resource,
+            permission=_text(data, verbs.PERMISSION) or None,
+            duration=duration,
+            justification=justification if isinstance(justification, str) else "",
+        ),
+        errors,
+    )
+
+
+def split_resource(value: str) -> tuple[str, str] | None:
+    kind, separator, name = value.partition(":")
+    return (kind, name) if separator and kind and name else None
+
+
+def _keep(chosen: Any, offered: tuple[Any, ...]) -> Any:
+    if chosen in offered:
+        return chosen
+    return offered[0] if len(offered) == 1 else None
+
+
+async def _resource_choices(
+    ctx: Context, person: Person, integration: str, chosen: str | None
+) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """The resources to offer, and the chosen one if this person may request it (it may come
+    from typeahead, beyond the offered list)."""
+    async with ctx.store.reading() as session:
+        offered = await catalog.resources_for(
+            ctx, session, person, integration, limit=MAX_RESOURCE_CHOICES
+        )
+        listed = tuple((f"{r.type} {r.name}", resource_value(r.type, r.name)) for r in offered)
+        values = tuple(value for _, value in listed)
+        if chosen is None or chosen in values:
+            return listed, _keep(chosen, values)
+        kind, name = split_resource(chosen) or ("", "")
+        try:
+            await catalog.resolve_resource(
+                ctx, session, Draft(integration, kind, name, "", timedelta(0))
+            )
+        except GatepassError:
+            return listed, None
+    if not catalog.permissions_for(ctx, person, integration, kind, name):
+        return listed, None
+    return ((f"{kind} {name}", chosen), *listed), chosen
+
+
+async def build_form(
+    ctx: Context, person: Person, choices: Choices, *, errors: Mapping[str, str] | None = None
+) -> RequestForm:
+    """What core offers after ``choices``: invalid picks dropped, single options chosen, and who
+    would approve once everything is chosen."""
+    integrations = tuple(catalog.integrations_for(ctx, person))
+    choices = replace(choices, integration=_keep(choices.integration, integrations))
+    form = RequestForm(choices=choices, integrations=integrations, errors=dict(errors or {}))
+    if not integrations:
+        return replace(form, problem="No access flow lets you request access to anything.")
+    if choices.integration is None:
+        return form
+    resources, resource = await _resource_choices(
+        ctx, person, choices.integration, choices.resource
+    )
+    choices = replace(choices, resource=resource)
+    form = replace(form, choices=choices, resources=resources)
+    if resource is None:
+        return form
+    kind, name = split_resource(resource) or ("", "")
+    permissions = tuple(catalog.permissions_for(ctx, person, choices.integration, kind, name))
+    choices = replace(choices, permission=_keep(choices.permission, permissions))
+    form = replace(form, choices=choices, permissions=permissions)
+    if choices.permission is None:
+        return form
+    draft = Draft(choices.integration, kind, name, choices.permission, timedelta(0))
+    durations = tuple(catalog.durations_for(ctx, person, draft))
+    choices = replace(choices, duration=_keep(choices.duration, durations))
+    form = replace(form, choices=choices, durations=durations)
+    if not durations:
+        return form
+    try:
+        async with ctx.store.reading() as session:
+            flow, routing = await requests.preview(
+                ctx, session, person, replace(draft, duration=choices.duration or durations[0])
+            )
+    except GatepassError as error:
+        return replace(form, problem=str(error))
+    return replace(
+        form,
+        justification_required=flow.require_justification,
+        approvers=tuple(ApproverPreview(a.name, a.reason) for a in routing.approvers),
+        automatic=routing.automatic,
+        approvals_required=flow.approvals_required,
+    )
+
+
+def draft_from(sent: Choices, form: RequestForm) -> Draft | dict[str, str]:
+    """The draft to submit: what was sent, completed with what the form chose by itself (a
+    single option). Core checks it; missing inputs come back as errors."""
+    integration = sent.integration or form.choices.integration
+    resource = sent.resource or form.choices.resource
+    permission = sent.permission or form.choices.permission
+    duration = sent.duration or form.choices.duration
+    chosen = {
+        verbs.INTEGRATION: integration,
+        verbs.RESOURCE: resource,
+        verbs.PERMISSION: permission,
+        verbs.DURATION: duration,
+    }
+    missing = next((key for key, value in chosen.items() if not value), None)
+    if missing is not None:
+        return {missing: _MISSING[missing]}
+    kind, name = split_resource(resource or "") or ("", "")
+    return Draft(
+        integration=integration or "",
+        resource_type=kind,
+        resource_name=name,
+        permission=permission or "",
+        duration=duration or timedelta(0),
+        justification=sent.justification,
+    )
+
+
+async def search_resources(
+    ctx: Context, person: Person, integration: str, text: str, *, skip: int = 0, top: int = 15
+) -> list[tuple[str, str]]:
+    """Typeahead over the resources this person may request in ``integration``."""
+    top = max(1, min(top, MAX_SEARCH_RESULTS))
+    async with ctx.store.reading() as session:
+        found = await catalog.resources_for(
+            ctx, session, person, integration, text=text.strip()[:100], limit=skip + top
+        )
+    return [(f"{r.type} {r.name}", resource_value(r.type, r.name)) for r in found[skip:]]

@@ -1,0 +1,88 @@
+"""Core's ``Notifier`` for Teams: proactive cards in each person's personal chat with the bot.
+
+A person is reachable when Gatepass has their personal conversation's reference (stored when
+they installed the app or wrote to it). ``send`` continues that conversation and posts the card;
+``update`` replaces a posted card with ``update_activity``. Connector failures propagate, so
+core's job retries the delivery.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.teams.cards.elements import Element
+from bot.teams.endpoint import TeamsEndpoint
+from bot.teams.references import PLATFORM, TeamsAccounts
+from bot.teams.render import Cards, recipient, summary
+from core.ports import MessageRef
+
+log = logging.getLogger("gatepass.teams")
+
+
+class TeamsUndeliverable(Exception):
+    """The Bot Connector accepted the call but gave no activity id back."""
+
+
+def card_activity(card: Element, *, text: str | None = None) -> Activity:
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    if text:
+        activity.summary = text
+    return activity
+
+
+class TeamsNotifier:
+    platform = PLATFORM
+
+    def __init__(self, *, endpoint: TeamsEndpoint, accounts: TeamsAccounts, cards: Cards) -> None:
+        self._endpoint = endpoint
+        self._accounts = accounts
+        self._cards = cards
+
+    async def reachable(self, person: str) -> bool:
+        return await self._accounts.find(person) is not None
+
+    async def send(self, person: str, message: Any) -> MessageRef | None:
+        account = await self._accounts.find(person)
+        if account is None or account.reference is None:
+            return None
+        activity = card_activity(await self._cards.render(message), text=summary(message))
+        posted: list[str] = []
+
+        async def post(turn_context: TurnContext) -> None:
+            response = await turn_context.send_activity(activity)
+            if response is not None and response.id:
+                posted.append(response.id)
+
+        await self._endpoint.adapter.continue_conversation(
+            account.reference, post, self._endpoint.app_id
+        )
+        if not posted:
+            raise TeamsUndeliverable(f"no activity id for the message to {person}")
+        return MessageRef(self.platform, account.reference.conversation.id, posted[0])
+
+    async def update(self, ref: MessageRef, message: Any) -> None:
+        person = recipient(message)
+        account = await self._accounts.find(person) if person else None
+        if account is None or account.reference is None:
+            log.warning(
+                "cannot update Teams message %s: no conversation reference for its recipient",
+                ref.message_id,
+            )
+            return
+        reference = copy.deepcopy(account.reference)
+        reference.conversation.id = ref.channel
+        activity = card_activity(await self._cards.render(message), text=summary(message))
+        activity.id = ref.message_id
+        activity.type = ActivityTypes.message
+
+        async def replace(turn_context: TurnContext) -> None:
+            await turn_context.update_activity(activity)
+
+        await self._endpoint.adapter.continue_conversation(
+            reference, replace, self._endpoint.app_id
+        )

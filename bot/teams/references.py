@@ -1,0 +1,155 @@
+"""Who a Teams user is, and how to reach them later: stored conversation references.
+
+Each Teams user is stored as a chat account through ``core.identity``, keyed by their Azure AD
+object id, with the email the Bot Connector's member lookup gives (``email``, else
+``userPrincipalName``): the same person as on Slack when the emails match. Their personal
+conversation's reference lives in the account's ``extra`` (in the database, never in a module
+dict), refreshed whenever they install the app or write to it from a new conversation. People
+who are not in the directory are not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity, ConversationReference
+from botframework.connector.models import ErrorResponseException
+
+from core import identity
+from core.context import Context
+from core.directory import normalize_email
+from core.errors import NotInDirectory
+from core.models import ChatAccount
+
+PLATFORM = "teams"
+PERSONAL = "personal"
+log = logging.getLogger("gatepass.teams")
+
+
+class NoTeamsEmail(NotInDirectory):
+    """The Bot Connector did not say who this user is (no email or UPN, or not a member):
+    Gatepass cannot tell, so they are treated as not in the directory."""
+
+    def __init__(self, user_id: str) -> None:
+        Exception.__init__(
+            self,
+            "Gatepass cannot see the email address of your Teams account, so it cannot tell who "
+            "you are. Ask an administrator to check the app's installation.",
+        )
+        self.email = ""
+        self.user_id = user_id
+
+
+@dataclass(frozen=True)
+class TeamsAccount:
+    """A person's Teams account, with the personal conversation Gatepass may write to."""
+
+    email: str
+    aad_object_id: str
+    user_id: str  # the Teams user id (``29:…``)
+    reference: ConversationReference | None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """How cards name this user (``refresh.userIds``): AAD object id and Teams user id."""
+        return tuple(i for i in (self.aad_object_id, self.user_id) if i)
+
+
+def reference_of(activity: Activity) -> ConversationReference:
+    """The conversation to continue later, not as a reply to this particular activity."""
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    return reference
+
+
+def _account(row: ChatAccount) -> TeamsAccount:
+    extra: dict[str, Any] = dict(row.extra or {})
+    stored = extra.get("reference")
+    reference = ConversationReference.deserialize(stored) if isinstance(stored, dict) else None
+    return TeamsAccount(
+        email=row.email,
+        aad_object_id=row.platform_user_id,
+        user_id=str(extra.get("user_id") or ""),
+        reference=reference,
+    )
+
+
+def _is_personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    return bool(conversation and conversation.conversation_type in (PERSONAL, None))
+
+
+def _up_to_date(row: ChatAccount, activity: Activity) -> bool:
+    """Nothing new to store: not a personal chat, or the same conversation as stored."""
+    if not _is_personal(activity):
+        return True
+    stored = (row.extra or {}).get("reference") or {}
+    conversation = stored.get("conversation") or {}
+    return (
+        conversation.get("id") == activity.conversation.id
+        and stored.get("serviceUrl") == activity.service_url
+        and (row.extra or {}).get("user_id") == activity.from_property.id
+    )
+
+
+class TeamsAccounts:
+    def __init__(self, *, ctx: Context) -> None:
+        self._ctx = ctx
+
+    async def email_of_sender(self, turn_context: TurnContext) -> str:
+        """The email of whoever sent this activity; their conversation reference is stored or
+        refreshed on the way. NotInDirectory (nothing stored) for people Gatepass does not
+        know."""
+        activity = turn_context.activity
+        sender = activity.from_property
+        if sender is None or not sender.id:
+            raise NoTeamsEmail("")
+        key = sender.aad_object_id
+        if key:
+            row = await identity.account(self._ctx, platform=PLATFORM, user_id=key)
+            if row is not None and _up_to_date(row, activity):
+                self._ctx.person(row.email)  # removed from the directory since: NotInDirectory
+                return row.email
+        try:
+            member = await TeamsInfo.get_member(turn_context, sender.id)
+        except ErrorResponseException as error:
+            log.info("Teams member lookup failed for %s: %s", sender.id, error)
+            raise NoTeamsEmail(sender.id) from None
+        email = member.email or member.user_principal_name
+        key = key or member.aad_object_id
+        if not email or "@" not in email or not key:
+            raise NoTeamsEmail(sender.id)
+        email = normalize_email(email)
+        extra = (
+            {"user_id": sender.id, "reference": reference_of(activity).serialize()}
+            if _is_personal(activity)
+            else None
+        )
+        await identity.remember(
+            self._ctx,
+            platform=PLATFORM,
+            user_id=key,
+            email=email,
+            display_name=(member.name or sender.name or "")[:255],
+            extra=extra,
+        )
+        return email
+
+    async def find(self, email: str) -> TeamsAccount | None:
+        """The person's Teams account when Gatepass can write to them (a stored reference)."""
+        row = await identity.account_for(self._ctx, platform=PLATFORM, email=email)
+        if row is None:
+            return None
+        account = _account(row)
+        return account if account.reference is not None else None
+
+    async def ids_of(self, emails: Iterable[str]) -> tuple[str, ...]:
+        """The Teams ids of those of these people Gatepass knows on Teams."""
+        rows = await identity.accounts_for(self._ctx, platform=PLATFORM, emails=emails)
+        found = [i for row in sorted(rows, key=lambda r: r.email) for i in _account(row).ids]
+        return tuple(dict.fromkeys(found))

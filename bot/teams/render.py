@@ -1,0 +1,153 @@
+"""From ``core.messages`` to cards: the lookups a card needs (the approvers' Teams ids, whether
+a reason is required, the durations an extension may ask for) and then the pure builders.
+
+Shared by the notifier (first posts and updates) and the handler (answers to clicks), so both
+show exactly the same card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import singledispatchmethod
+
+from bot.teams.cards.access import ready_card, warning_card
+from bot.teams.cards.approval import ApprovalOptions, approval_card
+from bot.teams.cards.elements import Element, Notice, clean
+from bot.teams.cards.requester import (
+    ended_card,
+    outcome_card,
+    owner_alert_card,
+    receipt_card,
+)
+from bot.teams.references import TeamsAccounts
+from core import catalog, requests
+from core.context import Context
+from core.errors import GatepassError
+from core.messages import (
+    AccessEnded,
+    AccessReady,
+    ApprovalRequested,
+    ExpiryWarning,
+    OwnerAlert,
+    RequestOutcome,
+    RequestReceived,
+)
+from core.views import RequestView
+
+
+class Cards:
+    def __init__(self, *, ctx: Context, accounts: TeamsAccounts) -> None:
+        self._ctx = ctx
+        self._accounts = accounts
+
+    def reason_required(self, view: RequestView) -> bool:
+        try:
+            return self._ctx.config.flow(view.flow).require_approval_reason
+        except KeyError:
+            return False
+
+    async def approval(
+        self,
+        message: ApprovalRequested,
+        *,
+        notice: Notice | None = None,
+        reason: str = "",
+        reason_error: str | None = None,
+    ) -> Element:
+        view = message.request
+        user_ids = (
+            await self._accounts.ids_of(a.email for a in view.approvers) if view.is_pending else ()
+        )
+        return approval_card(
+            message,
+            ApprovalOptions(
+                refresh_user_ids=user_ids,
+                reason_required=self.reason_required(view),
+                notice=notice,
+                reason=reason,
+                reason_error=reason_error,
+            ),
+        )
+
+    def extension_durations(self, view: RequestView) -> list[timedelta]:
+        try:
+            person = self._ctx.person(view.requester)
+            return catalog.durations_for(self._ctx, person, requests.draft_again(view))
+        except GatepassError:
+            return []
+
+    def warning(
+        self,
+        message: ExpiryWarning,
+        *,
+        notice: Notice | None = None,
+        errors: Mapping[str, str] | None = None,
+        typed: Mapping[str, str] | None = None,
+    ) -> Element:
+        return warning_card(
+            message,
+            durations=self.extension_durations(message.request),
+            notice=notice,
+            errors=errors,
+            typed=typed,
+        )
+
+    @singledispatchmethod
+    async def render(self, message: object) -> Element:
+        """The card for one of ``core.messages``, as the notifier posts and updates it."""
+        raise TypeError(f"no Teams card for {type(message).__name__}")
+
+    @render.register
+    async def _(self, message: ApprovalRequested) -> Element:
+        return await self.approval(message)
+
+    @render.register
+    async def _(self, message: RequestReceived) -> Element:
+        return receipt_card(message)
+
+    @render.register
+    async def _(self, message: RequestOutcome) -> Element:
+        return outcome_card(message)
+
+    @render.register
+    async def _(self, message: AccessReady) -> Element:
+        return ready_card(message)
+
+    @render.register
+    async def _(self, message: ExpiryWarning) -> Element:
+        return self.warning(message)
+
+    @render.register
+    async def _(self, message: AccessEnded) -> Element:
+        return ended_card(message)
+
+    @render.register
+    async def _(self, message: OwnerAlert) -> Element:
+        return owner_alert_card(message)
+
+
+def summary(message: object) -> str:
+    """The notification text of a card (plain text: Teams shows it in the activity feed)."""
+    view: RequestView | None = getattr(message, "request", None)
+    if view is None:
+        return "Gatepass"
+    what = f"{view.permission} on {view.resource_type} {view.resource_name}"
+    texts = {
+        ApprovalRequested: f"Access request {view.id} from {view.requester_name}: {what}",
+        RequestReceived: f"Request {view.id} sent: {what}",
+        RequestOutcome: f"Request {view.id} is {view.status.value.replace('_', ' ')}",
+        AccessReady: f"Access ready: {what}",
+        ExpiryWarning: f"Your access ends soon: {what}",
+        AccessEnded: f"Your access ended: {what}",
+        OwnerAlert: f"Gatepass needs attention: request {view.id}",
+    }
+    return clean(texts.get(type(message), f"Request {view.id}"), limit=250)
+
+
+def recipient(message: object) -> str | None:
+    """Who a posted message was for (the approver, else the requester)."""
+    if isinstance(message, ApprovalRequested):
+        return message.approver.email
+    view: RequestView | None = getattr(message, "request", None)
+    return view.requester if view is not None else None
