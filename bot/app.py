@@ -43,6 +43,8 @@ class Gatepass:
     ctx: Context
     web: web.Application
     worker: Worker | None = None
+    # False: the worker exists (tests drive it with run_due()) but its loop is not started.
+    run_worker_loop: bool = True
     platforms: dict[str, str] = field(default_factory=dict)  # name -> "ready" or why not
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -52,7 +54,7 @@ class Gatepass:
         self.ctx.notifiers = [*self.ctx.notifiers, notifier]
 
     async def start_background(self) -> None:
-        if self.worker is not None:
+        if self.worker is not None and self.run_worker_loop:
             await job_handlers.schedule_periodic(self.ctx)
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="worker"))
         for starter in self.background:
@@ -130,6 +132,7 @@ async def build(
     clock: Clock | None = None,
     integrations: dict[str, Integration] | None = None,
     run_worker: bool = True,
+    start_worker_loop: bool = True,
     migrate: bool = True,
     platforms: Sequence[Platform] | None = None,
     worker_poll: float | None = None,
@@ -146,7 +149,9 @@ async def build(
         await migrations.upgrade_async(settings.database_url)
     ctx = build_context(settings, clock=clock, integrations=integrations)
     application = web.Application(client_max_size=1024 * 1024)
-    gatepass = Gatepass(settings=settings, ctx=ctx, web=application)
+    gatepass = Gatepass(
+        settings=settings, ctx=ctx, web=application, run_worker_loop=start_worker_loop
+    )
     application[GATEPASS] = gatepass
     application.router.add_get("/healthz", _healthz)
     if run_worker:

@@ -89,12 +89,27 @@ class DenyReasonRequired(InvalidRequest):
         super().__init__("Say why you deny the request.", field="reason")
 
 
+# What a late clicker is told, whatever happened to the request after its decision.
+_DECISION_WORDS = {
+    "approved": "approved",
+    "granting": "approved",
+    "active": "approved",
+    "expired": "approved",
+    "revoked": "approved",
+    "failed": "approved",
+    "denied": "denied",
+    "cancelled": "cancelled",
+    "timed_out": "closed: nobody decided in time",
+}
+
+
 class AlreadyDecided(GatepassError):
     """Someone decided first (or this approver already did). ``by`` and ``status`` say how."""
 
     def __init__(self, request_id: str, *, status: str, by: str | None) -> None:
         who = f" by {by}" if by else ""
-        super().__init__(f"Request {request_id} was already {status.replace('_', ' ')}{who}.")
+        decision = _DECISION_WORDS.get(status, status.replace("_", " "))
+        super().__init__(f"Request {request_id} was already {decision}{who}.")
         self.request_id = request_id
         self.status = status
         self.by = by

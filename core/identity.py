@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core.context import Context
@@ -28,6 +29,21 @@ async def remember(
     """Store or refresh one platform account. Only people in the directory are stored."""
     email = normalize_email(email)
     ctx.person(email)  # NotInDirectory: nothing is stored for strangers
+    try:
+        await _store(ctx, platform, user_id, email, display_name, extra)
+    except IntegrityError:
+        # A concurrent first interaction of the same user stored the row first: update it.
+        await _store(ctx, platform, user_id, email, display_name, extra)
+
+
+async def _store(
+    ctx: Context,
+    platform: str,
+    user_id: str,
+    email: str,
+    display_name: str,
+    extra: Mapping[str, Any] | None,
+) -> None:
     async with ctx.store.transaction() as session:
         row = await session.get(ChatAccount, (platform, user_id))
         if row is None:

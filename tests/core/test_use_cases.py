@@ -246,3 +246,26 @@ async def test_deny_ends_the_request_with_its_reason(domain: Domain) -> None:
     assert result.request.status is Status.DENIED
     assert result.request.decision_reason == "use the replica"
     assert result.request.decided_on == "teams"
+
+
+async def test_a_late_click_names_the_decision_not_the_later_status(domain: Domain) -> None:
+    view = await submit(domain)
+    await approvals.decide(
+        domain.ctx,
+        approver="bob@example.com",
+        request_id=view.id,
+        outcome="approve",
+        reason=None,
+        platform="teams",
+    )
+    await domain.run_jobs()  # granted: the request is active now
+    with pytest.raises(AlreadyDecided) as raised:
+        await approvals.decide(
+            domain.ctx,
+            approver="carol@example.com",
+            request_id=view.id,
+            outcome="approve",
+            reason=None,
+            platform="slack",
+        )
+    assert str(raised.value) == f"Request {view.id} was already approved by Bob Ray."

@@ -94,16 +94,12 @@ def teams_settings(
 
 
 async def serve_without_worker_loop(gatepass: Gatepass) -> tuple[web.AppRunner, str]:
-    """Serve the app on 127.0.0.1 but leave its worker loop off: tests run due jobs with
-    ``gatepass.worker.run_due()`` after moving the clock (the worker is set aside while the
-    app's startup hooks run, then put back)."""
-    worker, gatepass.worker = gatepass.worker, None
+    """Serve the app on 127.0.0.1 with its worker loop off: tests run due jobs with
+    ``gatepass.worker.run_due()`` after moving the clock."""
+    gatepass.run_worker_loop = False
     runner = web.AppRunner(gatepass.web, access_log=None)
-    try:
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-    finally:
-        gatepass.worker = worker
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
