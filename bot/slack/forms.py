@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.slack import ids, text
-from core import catalog, requests
+from core import catalog, request_form
 from core.catalog import Draft
 from core.context import Context
 from core.directory import Person
@@ -189,51 +189,44 @@ async def resources_matching(
         )
 
 
-def _keep(chosen: Any, offered: tuple[Any, ...]) -> Any:
-    if chosen in offered:
-        return chosen
-    return offered[0] if len(offered) == 1 else None
-
-
 async def build_form(ctx: Context, person: Person, choices: Choices) -> RequestForm:
-    """The choices core offers after ``choices``; invalid picks are dropped, single options
-    chosen, and who would approve is previewed once a permission is chosen."""
-    integrations = tuple(catalog.integrations_for(ctx, person))
-    integration = _keep(choices.integration, integrations)
-    choices = replace(choices, integration=integration)
-    form = RequestForm(choices=choices, integrations=integrations)
-    if integration is None:
-        return form
+    """What core offers after ``choices`` (``core.request_form.narrow``), for the modal."""
+    integration = choices.integration
     try:
-        found = await find_resource(ctx, person, integration, choices.resource)
+        found = (
+            await find_resource(ctx, person, integration, choices.resource) if integration else None
+        )
     except GatepassError as error:
-        return replace(form, choices=replace(choices, resource=None), problem=str(error))
-    if found is None:
-        return replace(form, choices=replace(choices, resource=None))
-    permissions = tuple(catalog.permissions_for(ctx, person, integration, found.type, found.name))
-    permission = _keep(choices.permission, permissions)
-    choices = replace(choices, permission=permission)
-    form = replace(form, choices=choices, resource=found, permissions=permissions)
-    if permission is None:
-        return form
-    draft = Draft(integration, found.type, found.name, permission, timedelta(0))
-    durations = tuple(catalog.durations_for(ctx, person, draft))
-    choices = replace(choices, duration=_keep(choices.duration, durations))
-    form = replace(form, choices=choices, durations=durations)
-    if not durations:
-        return form
-    draft = replace(draft, duration=choices.duration or durations[0])
-    try:
-        async with ctx.store.reading() as session:
-            flow, routing = await requests.preview(ctx, session, person, draft)
-    except GatepassError as error:
-        return replace(form, problem=str(error))
-    return replace(
-        form,
-        justification_required=flow.require_justification,
-        approvers=routing.approvers,
-        automatic=routing.automatic,
-        approvals_required=flow.approvals_required,
+        found, problem = None, str(error)
+    else:
+        problem = None
+    narrowed = await request_form.narrow(
+        ctx,
+        person,
+        integration=integration,
+        resource=(found.type, found.name) if found else None,
+        permission=choices.permission,
+        duration=choices.duration,
+    )
+    kept = replace(
+        choices,
+        integration=narrowed.integration,
+        resource=choices.resource if narrowed.resource else None,
+        permission=narrowed.permission,
+        duration=narrowed.duration,
+    )
+    routing, flow = narrowed.routing, narrowed.flow
+    return RequestForm(
+        choices=kept,
+        integrations=narrowed.integrations,
+        resource=narrowed.resource,
+        permissions=narrowed.permissions,
+        durations=narrowed.durations,
+        justification_required=bool(flow and flow.require_justification),
+        approvers=routing.approvers if routing else (),
+        automatic=bool(routing and routing.automatic),
+        approvals_required=flow.approvals_required if flow else 1,
+        problem=problem or narrowed.problem,
     )
 
 

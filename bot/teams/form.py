@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.teams.cards import verbs
 from bot.teams.cards.form import ApproverPreview, Choices, RequestForm, resource_value
-from core import catalog, requests
+from core import catalog, request_form
 from core.catalog import Draft
 from core.context import Context
 from core.directory import Person
@@ -65,12 +65,6 @@ def split_resource(value: str) -> tuple[str, str] | None:
     return (kind, name) if separator and kind and name else None
 
 
-def _keep(chosen: Any, offered: tuple[Any, ...]) -> Any:
-    if chosen in offered:
-        return chosen
-    return offered[0] if len(offered) == 1 else None
-
-
 async def _resource_choices(
     ctx: Context, person: Person, integration: str, chosen: str | None
 ) -> tuple[tuple[tuple[str, str], ...], str | None]:
@@ -83,7 +77,7 @@ async def _resource_choices(
         listed = tuple((f"{r.type} {r.name}", resource_value(r.type, r.name)) for r in offered)
         values = tuple(value for _, value in listed)
         if chosen is None or chosen in values:
-            return listed, _keep(chosen, values)
+            return listed, request_form.keep(chosen, values)
         kind, name = split_resource(chosen) or ("", "")
         try:
             await catalog.resolve_resource(
@@ -99,47 +93,49 @@ async def _resource_choices(
 async def build_form(
     ctx: Context, person: Person, choices: Choices, *, errors: Mapping[str, str] | None = None
 ) -> RequestForm:
-    """What core offers after ``choices``: invalid picks dropped, single options chosen, and who
-    would approve once everything is chosen."""
+    """What core offers after ``choices`` (``core.request_form.narrow``), for the card."""
     integrations = tuple(catalog.integrations_for(ctx, person))
-    choices = replace(choices, integration=_keep(choices.integration, integrations))
-    form = RequestForm(choices=choices, integrations=integrations, errors=dict(errors or {}))
     if not integrations:
-        return replace(form, problem="No access flow lets you request access to anything.")
-    if choices.integration is None:
-        return form
-    resources, resource = await _resource_choices(
-        ctx, person, choices.integration, choices.resource
+        return RequestForm(
+            choices=choices,
+            errors=dict(errors or {}),
+            problem="No access flow lets you request access to anything.",
+        )
+    integration = request_form.keep(choices.integration, integrations)
+    resources: tuple[tuple[str, str], ...] = ()
+    resource = None
+    if integration is not None:
+        resources, resource = await _resource_choices(ctx, person, integration, choices.resource)
+    narrowed = await request_form.narrow(
+        ctx,
+        person,
+        integration=integration,
+        resource=split_resource(resource) if resource else None,
+        permission=choices.permission,
+        duration=choices.duration,
     )
-    choices = replace(choices, resource=resource)
-    form = replace(form, choices=choices, resources=resources)
-    if resource is None:
-        return form
-    kind, name = split_resource(resource) or ("", "")
-    permissions = tuple(catalog.permissions_for(ctx, person, choices.integration, kind, name))
-    choices = replace(choices, permission=_keep(choices.permission, permissions))
-    form = replace(form, choices=choices, permissions=permissions)
-    if choices.permission is None:
-        return form
-    draft = Draft(choices.integration, kind, name, choices.permission, timedelta(0))
-    durations = tuple(catalog.durations_for(ctx, person, draft))
-    choices = replace(choices, duration=_keep(choices.duration, durations))
-    form = replace(form, choices=choices, durations=durations)
-    if not durations:
-        return form
-    try:
-        async with ctx.store.reading() as session:
-            flow, routing = await requests.preview(
-                ctx, session, person, replace(draft, duration=choices.duration or durations[0])
-            )
-    except GatepassError as error:
-        return replace(form, problem=str(error))
-    return replace(
-        form,
-        justification_required=flow.require_justification,
-        approvers=tuple(ApproverPreview(a.name, a.reason) for a in routing.approvers),
-        automatic=routing.automatic,
-        approvals_required=flow.approvals_required,
+    kept = replace(
+        choices,
+        integration=narrowed.integration,
+        resource=resource if narrowed.resource else None,
+        permission=narrowed.permission,
+        duration=narrowed.duration,
+    )
+    flow, routing = narrowed.flow, narrowed.routing
+    return RequestForm(
+        choices=kept,
+        integrations=narrowed.integrations,
+        resources=resources,
+        permissions=narrowed.permissions,
+        durations=narrowed.durations,
+        errors=dict(errors or {}),
+        justification_required=bool(flow and flow.require_justification),
+        approvers=tuple(ApproverPreview(a.name, a.reason) for a in routing.approvers)
+        if routing
+        else (),
+        automatic=bool(routing and routing.automatic),
+        approvals_required=flow.approvals_required if flow else 1,
+        problem=narrowed.problem,
     )
 
 
