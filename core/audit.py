@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -196,7 +195,3 @@ async def export(
         buffer = io.StringIO()
         csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS).writerow(row)
         yield buffer.getvalue()
-
-
-async def count(session: AsyncSession) -> int:
-    return (await session.execute(sa.select(sa.func.count()).select_from(AuditEvent))).scalar_one()

@@ -9,7 +9,6 @@ failed for one approver is not sent twice to the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -319,7 +318,3 @@ def _updated_message(view: RequestView, row: PostedMessage) -> Message | None:
     if row.purpose.startswith("expiry_warning") or row.purpose.startswith("ready"):
         return requester_message(view, row.purpose.split(":", 1)[0])
     return None
-
-
-def message_purposes() -> Sequence[str]:
-    return (APPROVAL, RECEIPT, *REQUESTER_NOTICES)

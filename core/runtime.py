@@ -47,12 +47,3 @@ def build_context(
         else build_integrations(settings, clock),
         notifiers=list(notifiers),
     )
-
-
-def describe_unavailable(settings: Settings) -> list[str]:
-    lines = [item.describe() for item in settings.unavailable]
-    if settings.config.slack is None:
-        lines.append("slack: not configured (no slack: section)")
-    if settings.config.teams is None:
-        lines.append("teams: not configured (no teams: section)")
-    return lines
