@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import accounts, audit, grant_steps, jobs, lifecycle, notify, resources
+from core import accounts, audit, deliveries, grant_steps, jobs, lifecycle, notify, resources
 from core.accounts import AccountBusy
 from core.context import Context
 from core.errors import StaleStatus
@@ -314,6 +314,7 @@ async def prune(ctx: Context, job: Job) -> None:
         await session.execute(
             sa.delete(Job).where(Job.state == jobs.DONE, Job.finished_at < cutoff)
         )  # type: ignore[operator]
+    await deliveries.forget_expired(ctx)
     await _queue_next(ctx, job)
 
 

@@ -224,3 +224,13 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+
+
+class SeenDelivery(SQLModel, table=True):
+    """A signed inbound request already accepted once (its signature's digest), kept until the
+    platform itself would refuse it as stale. Shared by every replica."""
+
+    __tablename__ = "seen_deliveries"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = _time(index=True)

@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -187,7 +187,8 @@ class ReplayGuard:
     Slack signs each delivery with its own timestamp and bolt refuses a timestamp more than five
     minutes away; within those five minutes a captured request would still verify. This keeps
     the signatures of the last ``window`` seconds (in memory: after that bolt refuses the request
-    anyway) and answers a second delivery of the same signed request with 401.
+    anyway) and answers a second delivery of the same signed request with 401. With ``shared``
+    (core's record of seen deliveries), a replay sent to another replica is refused as well.
     """
 
     def __init__(
@@ -197,7 +198,9 @@ class ReplayGuard:
         window: float = 6 * 60,
         max_entries: int = 200_000,
         clock: Callable[[], float] = time.time,
+        shared: Callable[[str, float], Awaitable[bool]] | None = None,
     ) -> None:
+        self._shared = shared
         self._verifier = SignatureVerifier(signing_secret)
         self._window = window
         self._max_entries = max_entries
@@ -219,6 +222,15 @@ class ReplayGuard:
         self._seen[signature] = now + self._window
         return True
 
+    async def admit(self, body: bytes, headers: dict[str, str]) -> bool:
+        """``first_delivery`` here, then (when shared) on every replica."""
+        if not self.first_delivery(body, headers):
+            return False
+        if self._shared is None:
+            return True
+        signature = {k.lower(): v for k, v in headers.items()}["x-slack-signature"]
+        return await self._shared(signature, self._clock() + self._window)
+
 
 def mount(
     app: AsyncApp,
@@ -237,7 +249,7 @@ def mount(
         if not timestamp.isascii() or not timestamp.isdigit():
             # bolt would fail on int() with a 500; a malformed timestamp is simply unsigned.
             return web.json_response({"error": "invalid request"}, status=401)
-        if replay_guard is not None and not replay_guard.first_delivery(
+        if replay_guard is not None and not await replay_guard.admit(
             await request.read(), dict(request.headers)
         ):
             return web.json_response({"error": "invalid request"}, status=401)

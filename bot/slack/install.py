@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -29,6 +30,7 @@ from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import register_all
 from bot.slack.notifier import SlackNotifier
+from core import deliveries
 
 if TYPE_CHECKING:
     from bot.app import Gatepass
@@ -121,5 +123,18 @@ async def install(gatepass: Gatepass) -> None:
             )
         )
     else:
-        mount(app, gatepass.web, replay_guard=ReplayGuard(signing_secret=signing_secret))
+        guard = ReplayGuard(signing_secret=signing_secret, shared=_seen_by_any_replica(gatepass))
+        mount(app, gatepass.web, replay_guard=guard)
     gatepass.platforms["slack"] = "ready"
+
+
+def _seen_by_any_replica(gatepass: Gatepass) -> Callable[[str, float], Awaitable[bool]]:
+    async def first(signature: str, until: float) -> bool:
+        return await deliveries.first_delivery(
+            gatepass.ctx,
+            platform="slack",
+            signature=signature,
+            until=datetime.fromtimestamp(until, tz=UTC),
+        )
+
+    return first

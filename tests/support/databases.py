@@ -62,6 +62,7 @@ TABLES = (
     "resources",
     "jobs",
     "requests",
+    "seen_deliveries",
 )
 
 
