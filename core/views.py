@@ -85,6 +85,10 @@ class RequestView:
     def has_decided(self, email: str) -> bool:
         return any(d.approver == email for d in self.decisions)
 
+    def awaits_decision_from(self, email: str) -> bool:
+        """An approver of this still-pending request who has not decided yet."""
+        return self.is_pending and self.approver(email) is not None and not self.has_decided(email)
+
 
 def _name(directory: Directory, email: str | None) -> str | None:
     if email is None:
@@ -209,7 +213,7 @@ async def pending_my_decision(
         )
     ).scalars()
     views = await build_views(session, directory, list(rows))
-    return [v for v in views if not v.has_decided(person)]
+    return [v for v in views if v.awaits_decision_from(person)]
 
 
 async def my_active_access(

@@ -72,7 +72,7 @@ def approval_request(message: ApprovalRequested) -> Rendered:
     progress = approvals_progress(view)
     if progress:
         blocks.append(context(progress))
-    if view.is_pending and not view.has_decided(approver.email):
+    if view.awaits_decision_from(approver.email):
         blocks.append(
             actions(
                 button("Approve", action_id=ids.APPROVE, value=view.id, style="primary"),

@@ -67,11 +67,6 @@ def _why(view: RequestView, email: str) -> Element:
     return fact("Why you", chosen.reason or "you were named as an approver")
 
 
-def may_decide(view: RequestView, email: str) -> bool:
-    """Buttons only for an approver of a pending request who has not decided yet."""
-    return view.is_pending and view.approver(email) is not None and not view.has_decided(email)
-
-
 def _decision_inputs(options: ApprovalOptions) -> list[Element]:
     label = "Reason (required)" if options.reason_required else "Reason (required to deny)"
     items = [
@@ -106,7 +101,7 @@ def approval_card(message: ApprovalRequested, options: ApprovalOptions | None = 
     if options.notice:
         body.append(options.notice.element())
     actions: list[Element] = []
-    if may_decide(view, email):
+    if view.awaits_decision_from(email):
         body += _decision_inputs(options)
         data = {verbs.REQUEST: view.id}
         actions = [
