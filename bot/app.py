@@ -62,6 +62,15 @@ class Gatepass:
                 asyncio.create_task(starter(), name=getattr(starter, "__name__", "task"))
             )
 
+    async def close(self) -> None:
+        """Stop what runs in the background, then let go of connections."""
+        await self.stop_background()
+        for integration in self.ctx.integrations.values():
+            close = getattr(integration, "aclose", None)
+            if close is not None:
+                await close()
+        await self.ctx.store.close()
+
     async def stop_background(self) -> None:
         self._stop.set()
         for task in self._tasks:
@@ -176,17 +185,8 @@ async def build(
         if item.component.startswith("integration") or item.component == "encryption_key":
             log.warning("%s left out: %s %s", item.component, item.source, item.problem)
     application.on_startup.append(lambda _app: gatepass.start_background())
-    application.on_cleanup.append(lambda _app: _shutdown(gatepass))
+    application.on_cleanup.append(lambda _app: gatepass.close())
     return gatepass
-
-
-async def _shutdown(gatepass: Gatepass) -> None:
-    await gatepass.stop_background()
-    for integration in gatepass.ctx.integrations.values():
-        close = getattr(integration, "aclose", None)
-        if close is not None:
-            await close()
-    await gatepass.ctx.store.close()
 
 
 def default_platforms() -> list[Platform]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -57,7 +56,3 @@ def _cell(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC")
     text = str(value).replace("\n", " ")
     return text if len(text) <= 60 else text[:59] + "…"
-
-
-def is_terminal() -> bool:
-    return sys.stdout.isatty()

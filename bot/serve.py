@@ -9,9 +9,7 @@ import signal
 from aiohttp import web
 
 from bot.app import build
-from core import job_handlers, migrations
-from core.jobs import Worker
-from core.runtime import build_context
+from core import job_handlers
 from core.settings import Settings
 
 log = logging.getLogger("gatepass")
@@ -55,26 +53,14 @@ def serve_forever(
 
 
 async def _work(settings: Settings) -> None:
-    await migrations.upgrade_async(settings.database_url)
-    from bot.app import Gatepass, default_platforms  # notifiers come with the platforms
-
-    ctx = build_context(settings)
-    jobs_config = settings.config.jobs
-    worker = Worker(
-        ctx,
-        job_handlers.KINDS,
-        lease=jobs_config.lease,
-        poll_interval=jobs_config.poll_interval.total_seconds(),
-    )
-    ctx.wake_worker = worker.wake
-    shell = Gatepass(settings=settings, ctx=ctx, web=web.Application(), worker=worker)
-    for install in default_platforms():
-        await install(shell)
-    await job_handlers.schedule_periodic(ctx)
+    """The worker alone: the same wiring as ``serve`` (notifiers included), no HTTP server."""
+    gatepass = await build(settings)
+    assert gatepass.worker is not None
+    await job_handlers.schedule_periodic(gatepass.ctx)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    await worker.run(stop)
-    await ctx.store.close()
+    await gatepass.worker.run(stop)
+    await gatepass.close()
 
 
 def work_forever(settings: Settings) -> None:

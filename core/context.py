@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.config import AccessFlow, GatepassConfig, IntegrationBase
+from core.config import GatepassConfig, IntegrationBase
 from core.directory import Directory, Person
 from core.errors import NotInDirectory, UnknownIntegration
 from core.ports import Clock, Integration, Notifier
@@ -40,9 +40,6 @@ class Context:
             return self.config.integration(name)
         except KeyError:
             raise UnknownIntegration(name) from None
-
-    def flows_for(self, integration: str) -> list[AccessFlow]:
-        return [f for f in self.config.access_flows if f.integration == integration]
 
     def integration(self, name: str) -> Integration:
         try:

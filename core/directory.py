@@ -45,8 +45,6 @@ class Directory(Protocol):
         """Everyone with ``attribute`` = ``value``, in a stable order."""
         ...
 
-    def everyone(self) -> Iterable[Person]: ...
-
 
 class ConfigDirectory:
     """The directory written in the config file."""
@@ -67,9 +65,6 @@ class ConfigDirectory:
 
     def members(self, attribute: str, value: str) -> list[Person]:
         return [p for p in self._people.values() if p.has(attribute, value)]
-
-    def everyone(self) -> Iterable[Person]:
-        return self._people.values()
 
 
 def matches_any(person: Person, principals: Iterable[Principal]) -> bool:

@@ -109,7 +109,6 @@ class Worker:
     concurrency: int = 8
     backoff: Backoff = field(default_factory=Backoff)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _in_hand: set[int] = field(default_factory=set)
 
     def wake(self) -> None:
         self._wake.set()

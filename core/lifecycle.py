@@ -25,16 +25,6 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.GRANTING: frozenset({Status.ACTIVE, Status.FAILED}),
     Status.ACTIVE: frozenset({Status.EXPIRED, Status.REVOKED}),
 }
-FINAL = frozenset(
-    {
-        Status.EXPIRED,
-        Status.REVOKED,
-        Status.DENIED,
-        Status.CANCELLED,
-        Status.TIMED_OUT,
-        Status.FAILED,
-    }
-)
 ACTION = {
     Status.APPROVED: "request.approved",
     Status.GRANTING: "grant.started",

@@ -35,7 +35,6 @@ log = logging.getLogger("gatepass.notify")
 
 APPROVAL = "approval"
 RECEIPT = "receipt"
-REQUESTER_NOTICES = ("outcome", "ready", "expiry_warning", "ended")
 
 
 class DeliveryFailed(Exception):

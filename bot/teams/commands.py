@@ -16,7 +16,6 @@ from core.context import Context
 from core.messages import ApprovalRequested
 
 MAX_PENDING_CARDS = 10
-COMMANDS = ("request", "list", "pending", "help")
 
 
 def command_of(turn_context: TurnContext) -> str:
