@@ -27,17 +27,17 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from core import migrations
-from core.config import parse_config
+from core.config.schema import parse_config
+from core.config.secrets import SecretValue
 from core.context import Context
-from core.directory import ConfigDirectory
-from core.job_handlers import KINDS
-from core.jobs import Worker
-from core.models import AccessRequest, Grant, Job
-from core.ports import AccessGrant, AccountState, RevokeResult, SystemClock
-from core.secrets import SecretValue
-from core.store import Store
-from core.vault import Vault
+from core.domain.directory import ConfigDirectory
+from core.domain.ports import AccessGrant, AccountState, RevokeResult, SystemClock
+from core.jobs.handlers import KINDS
+from core.jobs.queue import Worker
+from core.storage import migrations
+from core.storage.models import AccessRequest, Grant, Job
+from core.storage.store import Store
+from core.storage.vault import Vault
 
 CONFIG = {
     "integrations": [

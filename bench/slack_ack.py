@@ -31,8 +31,9 @@ from slack_bolt.async_app import AsyncAck
 
 from bot.slack import ids
 from bot.slack.client import build_bolt_app, mount
-from core import migrations, requests
-from core.catalog import Draft
+from core.storage import migrations
+from core.use_cases import requests
+from core.use_cases.eligibility import Draft
 from tests.fakes.slack import FakeSlack, SlackRequest, block_actions
 from tests.slack.harness import PEOPLE, SIGNING_SECRET, Harness, buttons, start_harness
 

@@ -36,8 +36,9 @@ from cryptography.fernet import Fernet
 
 from bot.teams.endpoint import TeamsEndpoint, card_response
 from bot.teams.install import install
-from core import migrations, requests
-from core.catalog import Draft
+from core.storage import migrations
+from core.use_cases import requests
+from core.use_cases.eligibility import Draft
 from tests.fakes.teams import (
     APP_ID,
     APP_PASSWORD,

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.output import emit, fail, table
-from core import audit, catalog, grants, migrations, requests, resources, views
+from core.config.settings import Settings
 from core.context import Context
-from core.durations import format_duration, parse_duration
-from core.errors import GatepassError
-from core.ports import IntegrationError
+from core.domain.durations import format_duration, parse_duration
+from core.domain.errors import GatepassError
+from core.domain.ports import IntegrationError
 from core.runtime import build_context
-from core.settings import Settings
+from core.storage import audit, migrations, request_views, resources
+from core.use_cases import eligibility, grants, requests
 
 ADMIN = "admin (cli)"
 
@@ -45,7 +46,7 @@ def config_summary(settings: Settings) -> dict[str, Any]:
 
 
 async def online_problems(settings: Settings) -> list[str]:
-    from core.ports import SystemClock
+    from core.domain.ports import SystemClock
     from core.runtime import build_integrations
 
     problems = []
@@ -78,12 +79,12 @@ async def approvers_for(
     async with context(settings) as ctx:
         try:
             person = ctx.person(requester)
-            flows = catalog.flows_for_person(ctx, person, integration)
+            flows = eligibility.flows_for_person(ctx, person, integration)
             if duration:
                 length = parse_duration(duration)
             else:
                 length = min((d for f in flows for d in f.durations), default=timedelta(hours=1))
-            draft = catalog.Draft(
+            draft = eligibility.Draft(
                 integration, kind, name, permission, length, justification="(preview)"
             )
             async with ctx.store.reading() as session:
@@ -106,7 +107,7 @@ async def approvers_for(
     emit(data, as_json, text)
 
 
-def _row(view: views.RequestView) -> dict[str, Any]:
+def _row(view: request_views.RequestView) -> dict[str, Any]:
     return {
         "id": view.id,
         "status": view.status.value,
@@ -124,7 +125,9 @@ async def list_requests(
     settings: Settings, *, status: str | None, limit: int, as_json: bool
 ) -> None:
     async with context(settings) as ctx, ctx.store.reading() as session:
-        found = await views.list_requests(session, ctx.directory, status=status, limit=limit)
+        found = await request_views.list_requests(
+            session, ctx.directory, status=status, limit=limit
+        )
     rows = [_row(v) for v in found]
     emit(
         rows,
@@ -150,7 +153,7 @@ async def show_request(settings: Settings, request_id: str, *, as_json: bool) ->
     async with context(settings) as ctx:
         try:
             async with ctx.store.reading() as session:
-                view = await views.load_view(session, ctx.directory, request_id)
+                view = await request_views.load_view(session, ctx.directory, request_id)
         except GatepassError as error:
             fail(str(error))
     data = _row(view) | {

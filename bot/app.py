@@ -13,12 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
-from core import job_handlers, migrations
+from core.config.settings import Settings
 from core.context import Context
-from core.jobs import Backoff, Worker
-from core.ports import Clock, Integration, Notifier
+from core.domain.ports import Clock, Integration, Notifier
+from core.jobs import handlers
+from core.jobs.queue import Backoff, Worker
 from core.runtime import build_context
-from core.settings import Settings
+from core.storage import migrations
 
 log = logging.getLogger("gatepass")
 
@@ -55,7 +56,7 @@ class Gatepass:
 
     async def start_background(self) -> None:
         if self.worker is not None and self.run_worker_loop:
-            await job_handlers.schedule_periodic(self.ctx)
+            await handlers.schedule_periodic(self.ctx)
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="worker"))
         for starter in self.background:
             self._tasks.append(
@@ -167,7 +168,7 @@ async def build(
         jobs_config = settings.config.jobs
         gatepass.worker = Worker(
             ctx,
-            job_handlers.KINDS,
+            handlers.KINDS,
             lease=jobs_config.lease,
             poll_interval=worker_poll
             if worker_poll is not None

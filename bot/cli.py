@@ -16,8 +16,8 @@ import typer
 
 from bot import admin
 from bot.output import emit, fail
-from core.config import ConfigError
-from core.settings import CONFIG_ENV, Settings, load_settings
+from core.config.schema import ConfigError
+from core.config.settings import CONFIG_ENV, Settings, load_settings
 
 app = typer.Typer(
     help="Just-in-time access to MongoDB Atlas.", no_args_is_help=True, add_completion=False
@@ -76,7 +76,7 @@ def check_config(
     path = config_path(config)
     if schema_only:
         try:
-            from core.config import load_config
+            from core.config.schema import load_config
 
             load_config(path)
         except ConfigError as error:
@@ -185,7 +185,7 @@ async def audit_verify(config: ConfigOption = None, as_json: JsonOption = False)
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Bring the database schema up to date."""
-    from core import migrations
+    from core.storage import migrations
 
     settings = settings_from(config)
     migrations.upgrade(settings.database_url)

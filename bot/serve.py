@@ -9,8 +9,8 @@ import signal
 from aiohttp import web
 
 from bot.app import build
-from core import job_handlers
-from core.settings import Settings
+from core.config.settings import Settings
+from core.jobs import handlers
 
 log = logging.getLogger("gatepass")
 
@@ -56,7 +56,7 @@ async def _work(settings: Settings) -> None:
     """The worker alone: the same wiring as ``serve`` (notifiers included), no HTTP server."""
     gatepass = await build(settings)
     assert gatepass.worker is not None
-    await job_handlers.schedule_periodic(gatepass.ctx)
+    await handlers.schedule_periodic(gatepass.ctx)
     stop = asyncio.Event()
     _stop_on_signals(stop)
     await gatepass.worker.run(stop)

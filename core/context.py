@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.config import GatepassConfig, IntegrationBase
-from core.directory import Directory, Person
-from core.errors import NotInDirectory, UnknownIntegration
-from core.ports import Clock, Integration, Notifier
-from core.store import Store
-from core.vault import Vault
+from core.config.schema import GatepassConfig, IntegrationBase
+from core.domain.directory import Directory, Person
+from core.domain.errors import NotInDirectory, UnknownIntegration
+from core.domain.ports import Clock, Integration, Notifier
+from core.storage.store import Store
+from core.storage.vault import Vault
 
 
 def _nothing() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from core.config.settings import Settings
 from core.context import Context
-from core.directory import ConfigDirectory
-from core.ports import Clock, Integration, Notifier, SystemClock
-from core.settings import Settings
-from core.store import Store
-from core.vault import Vault
+from core.domain.directory import ConfigDirectory
+from core.domain.ports import Clock, Integration, Notifier, SystemClock
+from core.storage.store import Store
+from core.storage.vault import Vault
 
 log = logging.getLogger("gatepass")
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from core import migrations
+from core.storage import migrations
 from tests.support import databases
 from tests.support.network import forbid_leaving_the_machine
 

@@ -34,8 +34,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.ids import EVENTS_PATH
-from core.config import SlackConfig
-from core.settings import SlackSecrets
+from core.config.schema import SlackConfig
+from core.config.settings import SlackSecrets
 
 SLACK_API_URL = "https://slack.com/api/"
 LOGGER_NAME = "gatepass.slack"

@@ -1,5 +1,5 @@
 """The request modal's state: what the person chose so far, read from a view's state, and the
-choices core offers them next (``core.catalog``) with who would approve (``requests.preview``).
+choices core offers them next (``eligibility``) with who would approve (``requests.preview``).
 
 Each input's ``block_id`` carries a digest of the choices above it (``resource-3f2a…`` depends
 on the integration). Changing an integration therefore gives the resource input a new block id,
@@ -15,14 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from bot.slack import ids, text
-from core import catalog, request_form
-from core.catalog import Draft
 from core.context import Context
-from core.directory import Person
-from core.durations import format_duration, parse_duration
-from core.errors import GatepassError
-from core.models import Resource
-from core.routing import Approver
+from core.domain.directory import Person
+from core.domain.durations import format_duration, parse_duration
+from core.domain.errors import GatepassError
+from core.domain.routing import Approver
+from core.storage.models import Resource
+from core.use_cases import eligibility, request_form
+from core.use_cases.eligibility import Draft
 
 INTEGRATION, RESOURCE, PERMISSION, DURATION, JUSTIFICATION = (
     "integration",
@@ -172,11 +172,11 @@ async def find_resource(
         return None
     async with ctx.store.reading() as session:
         if separator == ":":
-            found = await catalog.resolve_resource(
+            found = await eligibility.resolve_resource(
                 ctx, session, Draft(integration, kind, rest, "", timedelta(0))
             )
             return found
-        candidates = await catalog.resources_for(ctx, session, person, integration, limit=5000)
+        candidates = await eligibility.resources_for(ctx, session, person, integration, limit=5000)
     return next((r for r in candidates if resource_value(r.type, r.name) == value), None)
 
 
@@ -184,13 +184,13 @@ async def resources_matching(
     ctx: Context, person: Person, integration: str, typed: str, *, limit: int = 100
 ) -> list[Resource]:
     async with ctx.store.reading() as session:
-        return await catalog.resources_for(
+        return await eligibility.resources_for(
             ctx, session, person, integration, text=typed.strip()[:100], limit=limit
         )
 
 
 async def build_form(ctx: Context, person: Person, choices: Choices) -> RequestForm:
-    """What core offers after ``choices`` (``core.request_form.narrow``), for the modal."""
+    """What core offers after ``choices`` (``request_form.narrow``), for the modal."""
     integration = choices.integration
     try:
         found = (

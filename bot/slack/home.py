@@ -1,4 +1,4 @@
-"""Publishing a person's App Home tab from the read models in ``core.views``."""
+"""Publishing a person's App Home tab from the read models in ``core.storage.request_views``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks.home import MAX_ITEMS, home_view, stranger_home
 from bot.slack.deps import InFlight
 from bot.slack.identity import SlackIdentity
-from core import views
 from core.context import Context
-from core.errors import NotInDirectory
+from core.domain.errors import NotInDirectory
+from core.storage import request_views
 
 
 class HomeTab:
@@ -49,11 +49,13 @@ class HomeTab:
         directory = self._ctx.directory
         async with self._ctx.store.reading() as session:
             # One more than shown, so the tab can say that there is more.
-            active = await views.my_active_access(session, directory, email, limit=MAX_ITEMS + 1)
-            pending = await views.pending_my_decision(
+            active = await request_views.my_active_access(
                 session, directory, email, limit=MAX_ITEMS + 1
             )
-            recent = await views.my_requests(session, directory, email, limit=MAX_ITEMS)
+            pending = await request_views.pending_my_decision(
+                session, directory, email, limit=MAX_ITEMS + 1
+            )
+            recent = await request_views.my_requests(session, directory, email, limit=MAX_ITEMS)
         view = home_view(me=email, active=active, pending=pending, recent=recent, notice=notice)
         await self._client.views_publish(user_id=user_id, view=view)
 

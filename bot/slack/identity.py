@@ -2,7 +2,8 @@
 
 Slack user → email: the chat accounts table first, then ``users.info`` (scope
 ``users:read.email``); a person found that way is remembered in the chat accounts table through
-``core.identity`` — but only when they are in the directory, so nothing is stored for strangers.
+``core.storage.chat_accounts`` — but only when they are in the directory, so nothing is
+stored for strangers.
 Email → Slack user: the chat accounts table, then ``users.lookupByEmail``.
 """
 
@@ -15,10 +16,10 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core import identity
 from core.context import Context
-from core.directory import normalize_email
-from core.errors import NotInDirectory
+from core.domain.directory import normalize_email
+from core.domain.errors import NotInDirectory
+from core.storage import chat_accounts
 
 PLATFORM = "slack"
 USER_ID = re.compile(r"[UW][A-Z0-9]{1,40}")
@@ -64,7 +65,7 @@ class SlackIdentity:
         know them (nothing is stored then)."""
         if not USER_ID.fullmatch(user_id):
             raise NoSlackEmail(user_id)
-        cached = await identity.email_for(self._ctx, platform=PLATFORM, user_id=user_id)
+        cached = await chat_accounts.email_for(self._ctx, platform=PLATFORM, user_id=user_id)
         if cached is not None:
             self._ctx.person(cached)  # removed from the directory since: NotInDirectory
             return cached
@@ -77,7 +78,7 @@ class SlackIdentity:
         email = _email_of(user)
         if email is None:
             raise NoSlackEmail(user_id)
-        await identity.remember(
+        await chat_accounts.remember(
             self._ctx,
             platform=PLATFORM,
             user_id=user_id,
@@ -89,7 +90,7 @@ class SlackIdentity:
     async def user_for(self, email: str) -> str | None:
         """The Slack user id of the person with ``email``; None when they are not on Slack."""
         email = normalize_email(email)
-        account = await identity.account_for(self._ctx, platform=PLATFORM, email=email)
+        account = await chat_accounts.account_for(self._ctx, platform=PLATFORM, email=email)
         if account is not None:
             return account.platform_user_id
         try:
@@ -101,7 +102,7 @@ class SlackIdentity:
         if _email_of(user) != email or not USER_ID.fullmatch(str(user.get("id", ""))):
             return None
         if self._ctx.directory.person(email) is not None:
-            await identity.remember(
+            await chat_accounts.remember(
                 self._ctx,
                 platform=PLATFORM,
                 user_id=user["id"],

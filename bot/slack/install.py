@@ -30,7 +30,7 @@ from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import register_all
 from bot.slack.notifier import SlackNotifier
-from core import deliveries
+from core.storage import deliveries
 
 if TYPE_CHECKING:
     from bot.app import Gatepass

@@ -1,4 +1,4 @@
-"""Slack behind core's ``Notifier`` port: direct messages rendered from ``core.messages``.
+"""Slack behind core's ``Notifier`` port: direct messages rendered from ``core.domain.messages``.
 
 ``send`` posts to the person's DM with the app and returns the channel and ``ts`` as the
 platform-neutral ``MessageRef``; ``update`` replaces that message with the request's new state.
@@ -18,8 +18,8 @@ from bot.slack.blocks import render
 from bot.slack.deps import PLATFORM
 from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
-from core.messages import ApprovalRequested, OwnerAlert
-from core.ports import MessageRef
+from core.domain.messages import ApprovalRequested, OwnerAlert
+from core.domain.ports import MessageRef
 
 GONE = {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
 

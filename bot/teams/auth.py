@@ -36,7 +36,7 @@ from botframework.connector.auth import (
 )
 from jwt.algorithms import RSAAlgorithm
 
-from core.secrets import SecretValue
+from core.config.secrets import SecretValue
 
 log = logging.getLogger(__name__)
 

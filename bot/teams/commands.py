@@ -11,9 +11,9 @@ from bot.teams.cards.lists import help_card, my_requests_card, pending_intro_car
 from bot.teams.form import build_form
 from bot.teams.notifier import card_activity
 from bot.teams.render import Cards
-from core import views
 from core.context import Context
-from core.messages import ApprovalRequested
+from core.domain.messages import ApprovalRequested
+from core.storage import request_views
 
 MAX_PENDING_CARDS = 10
 
@@ -54,13 +54,13 @@ class Commands:
 
     async def my_requests(self, actor: str) -> Element:
         async with self._ctx.store.reading() as session:
-            mine = await views.my_requests(session, self._ctx.directory, actor)
-            active = await views.my_active_access(session, self._ctx.directory, actor)
+            mine = await request_views.my_requests(session, self._ctx.directory, actor)
+            active = await request_views.my_active_access(session, self._ctx.directory, actor)
         return my_requests_card(mine, active)
 
     async def pending(self, actor: str) -> list[Element]:
         async with self._ctx.store.reading() as session:
-            waiting = await views.pending_my_decision(session, self._ctx.directory, actor)
+            waiting = await request_views.pending_my_decision(session, self._ctx.directory, actor)
         shown = waiting[:MAX_PENDING_CARDS]
         cards = [pending_intro_card(len(waiting), len(shown))]
         for view in shown:

@@ -51,11 +51,11 @@ from bot.teams.auth import (
     is_loopback_host,
     preflight_channel_token,
 )
-from core.secrets import SecretValue
+from core.config.secrets import SecretValue
 
 if TYPE_CHECKING:
-    from core.config import TeamsConfig
-    from core.settings import TeamsSecrets
+    from core.config.schema import TeamsConfig
+    from core.config.settings import TeamsSecrets
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The request form's logic: read the inputs an ``Action.Execute`` carried, narrow what core
-offers step by step (``core.catalog``), preview who would approve (``requests.preview``), and
+offers step by step (``eligibility``), preview who would approve (``requests.preview``), and
 turn a finished form into a ``Draft`` for ``requests.submit``. Nothing is stored here."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 
 from bot.teams.cards import verbs
 from bot.teams.cards.form import ApproverPreview, Choices, RequestForm, resource_value
-from core import catalog, request_form
-from core.catalog import Draft
 from core.context import Context
-from core.directory import Person
-from core.durations import parse_duration
-from core.errors import GatepassError
+from core.domain.directory import Person
+from core.domain.durations import parse_duration
+from core.domain.errors import GatepassError
+from core.use_cases import eligibility, request_form
+from core.use_cases.eligibility import Draft
 
 MAX_RESOURCE_CHOICES = 100
 MAX_SEARCH_RESULTS = 15
@@ -71,7 +71,7 @@ async def _resource_choices(
     """The resources to offer, and the chosen one if this person may request it (it may come
     from typeahead, beyond the offered list)."""
     async with ctx.store.reading() as session:
-        offered = await catalog.resources_for(
+        offered = await eligibility.resources_for(
             ctx, session, person, integration, limit=MAX_RESOURCE_CHOICES
         )
         listed = tuple((f"{r.type} {r.name}", resource_value(r.type, r.name)) for r in offered)
@@ -80,12 +80,12 @@ async def _resource_choices(
             return listed, request_form.keep(chosen, values)
         kind, name = split_resource(chosen) or ("", "")
         try:
-            await catalog.resolve_resource(
+            await eligibility.resolve_resource(
                 ctx, session, Draft(integration, kind, name, "", timedelta(0))
             )
         except GatepassError:
             return listed, None
-    if not catalog.permissions_for(ctx, person, integration, kind, name):
+    if not eligibility.permissions_for(ctx, person, integration, kind, name):
         return listed, None
     return ((f"{kind} {name}", chosen), *listed), chosen
 
@@ -93,8 +93,8 @@ async def _resource_choices(
 async def build_form(
     ctx: Context, person: Person, choices: Choices, *, errors: Mapping[str, str] | None = None
 ) -> RequestForm:
-    """What core offers after ``choices`` (``core.request_form.narrow``), for the card."""
-    integrations = tuple(catalog.integrations_for(ctx, person))
+    """What core offers after ``choices`` (``core.use_cases.request_form.narrow``), for the card."""
+    integrations = tuple(eligibility.integrations_for(ctx, person))
     if not integrations:
         return RequestForm(
             choices=choices,
@@ -172,7 +172,7 @@ async def search_resources(
     """Typeahead over the resources this person may request in ``integration``."""
     top = max(1, min(top, MAX_SEARCH_RESULTS))
     async with ctx.store.reading() as session:
-        found = await catalog.resources_for(
+        found = await eligibility.resources_for(
             ctx, session, person, integration, text=text.strip()[:100], limit=skip + top
         )
     return [(f"{r.type} {r.name}", resource_value(r.type, r.name)) for r in found[skip:]]

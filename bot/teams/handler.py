@@ -34,7 +34,7 @@ from bot.teams.notifier import card_activity
 from bot.teams.references import TeamsAccounts
 from bot.teams.render import Cards
 from core.context import Context
-from core.errors import NotInDirectory
+from core.domain.errors import NotInDirectory
 
 log = logging.getLogger("gatepass.teams")
 

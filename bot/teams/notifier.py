@@ -19,7 +19,7 @@ from bot.teams.cards.elements import Element
 from bot.teams.endpoint import TeamsEndpoint
 from bot.teams.references import PLATFORM, TeamsAccounts
 from bot.teams.render import Cards, recipient, summary
-from core.ports import MessageRef
+from core.domain.ports import MessageRef
 
 log = logging.getLogger("gatepass.teams")
 

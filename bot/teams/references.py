@@ -1,6 +1,6 @@
 """Who a Teams user is, and how to reach them later: stored conversation references.
 
-Each Teams user is stored as a chat account through ``core.identity``, keyed by their Azure AD
+Each Teams user is stored as a chat account (``core.storage.chat_accounts``), keyed by their AAD
 object id, with the email the Bot Connector's member lookup gives (``email``, else
 ``userPrincipalName``): the same person as on Slack when the emails match. Their personal
 conversation's reference lives in the account's ``extra`` (in the database, never in a module
@@ -20,11 +20,11 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ConversationReference
 from botframework.connector.models import ErrorResponseException
 
-from core import identity
 from core.context import Context
-from core.directory import normalize_email
-from core.errors import NotInDirectory
-from core.models import ChatAccount
+from core.domain.directory import normalize_email
+from core.domain.errors import NotInDirectory
+from core.storage import chat_accounts
+from core.storage.models import ChatAccount
 
 PLATFORM = "teams"
 PERSONAL = "personal"
@@ -111,7 +111,7 @@ class TeamsAccounts:
             raise NoTeamsEmail("")
         key = sender.aad_object_id
         if key:
-            row = await identity.account(self._ctx, platform=PLATFORM, user_id=key)
+            row = await chat_accounts.account(self._ctx, platform=PLATFORM, user_id=key)
             if row is not None and _up_to_date(row, activity):
                 self._ctx.person(row.email)  # removed from the directory since: NotInDirectory
                 return row.email
@@ -130,7 +130,7 @@ class TeamsAccounts:
             if _is_personal(activity)
             else None
         )
-        await identity.remember(
+        await chat_accounts.remember(
             self._ctx,
             platform=PLATFORM,
             user_id=key,
@@ -142,7 +142,7 @@ class TeamsAccounts:
 
     async def find(self, email: str) -> TeamsAccount | None:
         """The person's Teams account when Gatepass can write to them (a stored reference)."""
-        row = await identity.account_for(self._ctx, platform=PLATFORM, email=email)
+        row = await chat_accounts.account_for(self._ctx, platform=PLATFORM, email=email)
         if row is None:
             return None
         account = _account(row)
@@ -150,6 +150,6 @@ class TeamsAccounts:
 
     async def ids_of(self, emails: Iterable[str]) -> tuple[str, ...]:
         """The Teams ids of those of these people Gatepass knows on Teams."""
-        rows = await identity.accounts_for(self._ctx, platform=PLATFORM, emails=emails)
+        rows = await chat_accounts.accounts_for(self._ctx, platform=PLATFORM, emails=emails)
         found = [i for row in sorted(rows, key=lambda r: r.email) for i in _account(row).ids]
         return tuple(dict.fromkeys(found))

@@ -1,4 +1,4 @@
-"""From ``core.messages`` to cards: the lookups a card needs (the approvers' Teams ids, whether
+"""From domain messages to cards: the lookups a card needs (the approvers' Teams ids, whether
 a reason is required, the durations an extension may ask for) and then the pure builders.
 
 Shared by the notifier (first posts and updates) and the handler (answers to clicks), so both
@@ -21,10 +21,9 @@ from bot.teams.cards.requester import (
     receipt_card,
 )
 from bot.teams.references import TeamsAccounts
-from core import catalog, requests
 from core.context import Context
-from core.errors import GatepassError
-from core.messages import (
+from core.domain.errors import GatepassError
+from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
@@ -33,7 +32,8 @@ from core.messages import (
     RequestOutcome,
     RequestReceived,
 )
-from core.views import RequestView
+from core.domain.views import RequestView
+from core.use_cases import eligibility, requests
 
 
 class Cards:
@@ -73,7 +73,7 @@ class Cards:
     def extension_durations(self, view: RequestView) -> list[timedelta]:
         try:
             person = self._ctx.person(view.requester)
-            return catalog.durations_for(self._ctx, person, requests.draft_again(view))
+            return eligibility.durations_for(self._ctx, person, requests.draft_again(view))
         except GatepassError:
             return []
 
@@ -95,7 +95,7 @@ class Cards:
 
     @singledispatchmethod
     async def render(self, message: object) -> Element:
-        """The card for one of ``core.messages``, as the notifier posts and updates it."""
+        """The card for one of ``core.domain.messages``, as the notifier posts and updates it."""
         raise TypeError(f"no Teams card for {type(message).__name__}")
 
     @render.register

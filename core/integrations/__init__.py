@@ -1,18 +1,18 @@
-"""Integrations: the adapters behind ``core.ports.Integration``, built from config + secret."""
+"""Integrations: the adapters behind ``ports.Integration``, built from config + secret."""
 
 from __future__ import annotations
 
 import httpx
 
-from core.config import AtlasDatabaseIntegration, AtlasPortalIntegration
+from core.config.schema import AtlasDatabaseIntegration, AtlasPortalIntegration
+from core.config.secrets import SecretValue
+from core.domain.ports import Clock, Integration
 from core.integrations.atlas import (
     AtlasClient,
     AtlasDatabaseAccess,
     AtlasPortalAccess,
     RetryPolicy,
 )
-from core.ports import Clock, Integration
-from core.secrets import SecretValue
 
 
 def build_integration(

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from core.config import AtlasDatabaseIntegration, AtlasPortalIntegration
+from core.config.schema import AtlasDatabaseIntegration, AtlasPortalIntegration
+from core.config.secrets import SecretValue
+from core.domain.ports import AccessGrant, ResourceRef
 from core.integrations import build_integration
 from core.integrations.atlas import AtlasDatabaseAccess, AtlasPortalAccess, RetryPolicy
-from core.ports import AccessGrant, ResourceRef
-from core.secrets import SecretValue
 from tests.fakes.atlas import CLUSTER_NAME, ORG_ID, PROJECT_ID, FakeAtlas
 
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from core.config.secrets import SecretValue
+from core.domain.ports import AccessGrant, IntegrationError
 from core.integrations.atlas import (
     AtlasAuthError,
     AtlasClient,
@@ -19,8 +21,6 @@ from core.integrations.atlas import (
     Version,
 )
 from core.integrations.atlas.client import retry_after_seconds, segment
-from core.ports import AccessGrant, IntegrationError
-from core.secrets import SecretValue
 from tests.atlas.conftest import FakeClock, Sleeps
 from tests.fakes.atlas import CLUSTER_NAME, PROJECT_ID, FakeAtlas
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from core.domain.ports import AccessGrant, AccountState, IntegrationError
 from core.integrations.atlas import username_for
 from core.integrations.atlas.users import parse_atlas_time
-from core.ports import AccessGrant, AccountState, IntegrationError
 from tests.atlas.conftest import FakeClock
 from tests.fakes.atlas import CLUSTER_NAME, PROJECT_ID, FakeAtlas
 

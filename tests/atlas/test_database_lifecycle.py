@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from core.domain.ports import AccessGrant, ManagedAccess
 from core.integrations.atlas.users import DISABLED_DATABASE, parse_atlas_time
-from core.ports import AccessGrant, ManagedAccess
 from tests.atlas.conftest import FakeClock
 from tests.fakes.atlas import CLUSTER_NAME, PROJECT_ID, FakeAtlas
 
@@ -280,7 +280,7 @@ async def test_check_names_a_missing_cluster(integrations, db_config) -> None:
 async def test_check_with_a_wrong_key_says_atlas_rejected_the_api_key(
     integrations, db_config, atlas: FakeAtlas
 ) -> None:
-    from core.secrets import SecretValue
+    from core.config.secrets import SecretValue
 
     database = integrations(
         db_config(),

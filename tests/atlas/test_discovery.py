@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.ports import DiscoveredResource, IntegrationError
+from core.domain.ports import DiscoveredResource, IntegrationError
 from tests.fakes.atlas import CLUSTER_NAME, ORG_ID, OTHER_PROJECT_ID, PROJECT_ID, FakeAtlas
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.config.secrets import SecretValue
+from core.domain.ports import Integration, IntegrationError
 from core.integrations import build_integration
 from core.integrations.atlas import AtlasDatabaseAccess, AtlasPortalAccess
-from core.ports import Integration, IntegrationError
-from core.secrets import SecretValue
 from tests.atlas.conftest import FakeClock
 from tests.fakes.atlas import FakeAtlas
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.ports import AccessGrant, IntegrationError
-from core.secrets import SecretValue
+from core.config.secrets import SecretValue
+from core.domain.ports import AccessGrant, IntegrationError
 from tests.atlas.conftest import FakeClock
 from tests.fakes.atlas import CLIENT_SECRET, PRIVATE_KEY, PROJECT_ID, FakeAtlas
 

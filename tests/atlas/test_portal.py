@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from core.ports import AccessGrant, IntegrationError, ManagedAccess
+from core.domain.ports import AccessGrant, IntegrationError, ManagedAccess
 from tests.fakes.atlas import ORG_ID, OTHER_PROJECT_ID, OWNER_EMAIL, PROJECT_ID, FakeAtlas
 
 MakeGrant = Callable[..., AccessGrant]

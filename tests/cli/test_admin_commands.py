@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from core import approvals, migrations, requests, resources
-from core.catalog import Draft
-from core.config import parse_config
+from core.config.schema import parse_config
+from core.config.settings import resolve_settings
 from core.context import Context
 from core.runtime import build_context
-from core.settings import resolve_settings
+from core.storage import migrations, resources
+from core.use_cases import approvals, requests
+from core.use_cases.eligibility import Draft
 from tests.cli.conftest import Cli
 from tests.support.domain import BASE_CONFIG, RESOURCES
 from tests.support.memory_integration import MemoryIntegration

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core import approvals, requests
-from core.catalog import Draft
 from core.context import Context
-from core.errors import AlreadyDecided
-from core.models import AuditEvent, Decision, Job, Status
-from core.store import Store
+from core.domain.errors import AlreadyDecided
+from core.domain.lifecycle import Status
+from core.storage.models import AuditEvent, Decision, Job
+from core.storage.store import Store
+from core.use_cases import approvals, requests
+from core.use_cases.eligibility import Draft
 from tests.support.domain import BASE_CONFIG, Domain, config_with, make_domain
 
 DRAFT = Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "incident 42")
@@ -128,7 +129,7 @@ async def test_two_required_approvals_racing_approve_once(
 
 
 async def test_audit_chain_stays_whole_under_concurrent_writers(domain: Domain) -> None:
-    from core import audit
+    from core.storage import audit
 
     other = _second_context(domain)
     try:

@@ -6,30 +6,33 @@ import asyncio
 
 import pytest
 
-from core import identity
-from core.errors import NotInDirectory
-from core.models import ChatAccount
+from core.domain.errors import NotInDirectory
+from core.storage import chat_accounts
+from core.storage.models import ChatAccount
 from tests.support.domain import Domain
 
 
 async def test_same_email_on_two_platforms_is_one_person(domain: Domain) -> None:
-    await identity.remember(domain.ctx, platform="slack", user_id="U1", email="Alice@Example.com")
-    await identity.remember(
+    await chat_accounts.remember(
+        domain.ctx, platform="slack", user_id="U1", email="Alice@Example.com"
+    )
+    await chat_accounts.remember(
         domain.ctx, platform="teams", user_id="aad-1", email="alice@example.com", extra={"ref": 1}
     )
     assert (
-        await identity.email_for(domain.ctx, platform="slack", user_id="U1") == "alice@example.com"
+        await chat_accounts.email_for(domain.ctx, platform="slack", user_id="U1")
+        == "alice@example.com"
     )
-    teams = await identity.account_for(domain.ctx, platform="teams", email="ALICE@example.com")
+    teams = await chat_accounts.account_for(domain.ctx, platform="teams", email="ALICE@example.com")
     assert teams is not None and teams.platform_user_id == "aad-1" and teams.extra == {"ref": 1}
 
 
 async def test_a_stranger_is_not_stored(domain: Domain) -> None:
     with pytest.raises(NotInDirectory):
-        await identity.remember(
+        await chat_accounts.remember(
             domain.ctx, platform="slack", user_id="U666", email="mallory@evil.example"
         )
-    assert await identity.email_for(domain.ctx, platform="slack", user_id="U666") is None
+    assert await chat_accounts.email_for(domain.ctx, platform="slack", user_id="U666") is None
 
 
 async def test_simultaneous_first_interactions_store_one_row(domain: Domain) -> None:
@@ -39,7 +42,7 @@ async def test_simultaneous_first_interactions_store_one_row(domain: Domain) -> 
     try:
         await asyncio.gather(
             *(
-                identity.remember(
+                chat_accounts.remember(
                     ctx,
                     platform="slack",
                     user_id="U2",

@@ -7,11 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core import approvals, grants, requests
-from core.catalog import Draft
-from core.errors import NotAllowed, NothingToReveal
-from core.job_handlers import reconcile_integration
-from core.messages import (
+from core.domain.errors import NotAllowed, NothingToReveal
+from core.domain.lifecycle import Status
+from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
@@ -19,9 +17,12 @@ from core.messages import (
     OwnerAlert,
     RequestOutcome,
 )
-from core.models import AuditEvent, Job, Status
-from core.ports import IntegrationError
-from core.views import load_view
+from core.domain.ports import IntegrationError
+from core.jobs.handlers import reconcile_integration
+from core.storage.models import AuditEvent, Job
+from core.storage.request_views import load_view
+from core.use_cases import approvals, grants, requests
+from core.use_cases.eligibility import Draft
 from tests.support.domain import Domain
 
 READ = Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "report")

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401
-from core.store import Store
+import core.storage.models  # noqa: F401
+from core.storage.store import Store
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:

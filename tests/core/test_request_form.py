@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core import request_form
+from core.use_cases import request_form
 from tests.support.domain import Domain
 
 

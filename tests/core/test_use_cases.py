@@ -7,9 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core import approvals, requests
-from core.catalog import Draft
-from core.errors import (
+from core.domain.errors import (
     AlreadyDecided,
     DenyReasonRequired,
     DurationTooLong,
@@ -23,7 +21,10 @@ from core.errors import (
     UnknownIntegration,
     UnknownResource,
 )
-from core.models import AccessRequest, AuditEvent, Decision, Job, Status
+from core.domain.lifecycle import Status
+from core.storage.models import AccessRequest, AuditEvent, Decision, Job
+from core.use_cases import approvals, requests
+from core.use_cases.eligibility import Draft
 from tests.support.domain import Domain
 
 GOOD = Draft(

@@ -5,7 +5,7 @@ told on the platform where they asked."""
 from __future__ import annotations
 
 from bot.slack import ids
-from core.models import Status
+from core.domain.lifecycle import Status
 from tests.cross_platform.conftest import BothPlatforms
 from tests.slack.harness import buttons, shown
 from tests.teams.harness import ALICE, BOB, CAROL, card_text, card_verbs, submit_request

@@ -35,8 +35,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from core.ports import Clock, SystemClock
-from core.secrets import SecretValue
+from core.config.secrets import SecretValue
+from core.domain.ports import Clock, SystemClock
 from tests.fakes.atlas_spec import contract
 from tests.fakes.atlas_spec.database_users import DatabaseUserRules
 from tests.fakes.atlas_spec.people import PeopleRules

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import approvals, requests
-from core.catalog import Draft
-from core.models import Job, Status
-from core.ports import SystemClock
-from core.views import load_view
+from core.domain.lifecycle import Status
+from core.domain.ports import SystemClock
+from core.storage.models import Job
+from core.storage.request_views import load_view
+from core.use_cases import approvals, requests
+from core.use_cases.eligibility import Draft
 from tests.support.domain import make_domain
 from tests.support.file_integration import FileIntegration
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core import jobs
-from core.jobs import Backoff, JobKind, Worker
-from core.models import Job
-from core.store import Store
+from core.jobs import queue
+from core.jobs.queue import Backoff, JobKind, Worker
+from core.storage.models import Job
+from core.storage.store import Store
 from tests.support.domain import make_domain
 
 pytestmark = pytest.mark.postgres
@@ -35,7 +35,7 @@ async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
 
     async with domain.ctx.store.transaction() as session:
         for n in range(1000):
-            await jobs.enqueue(
+            await queue.enqueue(
                 session,
                 kind="probe",
                 run_at=domain.clock.now() - timedelta(seconds=n % 7),
@@ -43,7 +43,7 @@ async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
                 payload={"n": n},
             )
         # The same step queued again is kept once.
-        await jobs.enqueue(
+        await queue.enqueue(
             session, kind="probe", run_at=domain.clock.now(), dedupe_key="probe:0", payload={"n": 0}
         )
 
@@ -99,14 +99,14 @@ async def test_claim_order_follows_run_at(postgres_url: str, encryption_key: str
 
     async with domain.ctx.store.transaction() as session:
         for n in (3, 1, 2):
-            await jobs.enqueue(
+            await queue.enqueue(
                 session,
                 kind="probe",
                 run_at=domain.clock.now() - timedelta(minutes=10 - n),
                 dedupe_key=f"o:{n}",
                 payload={"n": n},
             )
-        await jobs.enqueue(
+        await queue.enqueue(
             session,
             kind="probe",
             run_at=domain.clock.now() + timedelta(minutes=1),

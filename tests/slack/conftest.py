@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core import migrations
+from core.storage import migrations
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_socket import FakeSocketMode
 from tests.slack.harness import PEOPLE, Harness, start_harness

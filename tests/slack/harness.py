@@ -17,14 +17,15 @@ from aiohttp import web
 from bot.app import Gatepass, build
 from bot.slack.deps import Deps
 from bot.slack.install import SLACK_DEPS, install
-from core import resources
-from core.config import parse_config
+from core.config.schema import parse_config
+from core.config.settings import resolve_settings
 from core.context import Context
-from core.job_handlers import KINDS
-from core.jobs import Backoff, Worker
-from core.models import Status
-from core.settings import resolve_settings
-from core.views import RequestView, load_view
+from core.domain.lifecycle import Status
+from core.domain.views import RequestView
+from core.jobs.handlers import KINDS
+from core.jobs.queue import Backoff, Worker
+from core.storage import resources
+from core.storage.request_views import load_view
 from tests.fakes.slack import (
     FakeSlack,
     SlackRequest,

@@ -12,7 +12,8 @@ from bot.slack.blocks import render
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.modals import request_modal, resource_options
 from bot.slack.forms import Choices, RequestForm, choices_from_state, resource_value
-from core.messages import (
+from core.domain.lifecycle import Status
+from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
@@ -21,8 +22,8 @@ from core.messages import (
     RequestOutcome,
     RequestReceived,
 )
-from core.models import Resource, Status
-from core.views import ApproverView, DecisionView, RequestView
+from core.domain.views import ApproverView, DecisionView, RequestView
+from core.storage.models import Resource
 from tests.fakes.slack_blocks import check_blocks, check_view
 from tests.slack.harness import INJECTIONS, NASTY, buttons, shown, texts
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack import ids
-from core.models import Status
+from core.domain.lifecycle import Status
 from tests.fakes.slack import event_callback
 from tests.slack.harness import Harness, buttons, shown
 from tests.slack.test_paths import granted_request, pending_request

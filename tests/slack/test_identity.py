@@ -8,9 +8,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.identity import NoSlackEmail
 from bot.slack.notifier import SlackNotifier
-from core.errors import NotInDirectory
-from core.messages import RequestReceived
-from core.ports import MessageRef
+from core.domain.errors import NotInDirectory
+from core.domain.messages import RequestReceived
+from core.domain.ports import MessageRef
 from tests.slack.harness import Harness, shown
 from tests.slack.test_paths import pending_request
 

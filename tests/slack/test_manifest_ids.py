@@ -24,7 +24,8 @@ from bot.slack.blocks.home import home_view
 from bot.slack.blocks.modals import extend_modal, reason_modal, request_modal, reveal_modal
 from bot.slack.forms import Choices, RequestForm
 from bot.slack.listeners import GROUPS
-from core.messages import (
+from core.domain.lifecycle import Status
+from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
@@ -33,9 +34,9 @@ from core.messages import (
     RequestOutcome,
     RequestReceived,
 )
-from core.models import Resource, Status
-from core.routing import Approver
-from core.views import ApproverView, RequestView
+from core.domain.routing import Approver
+from core.domain.views import ApproverView, RequestView
+from core.storage.models import Resource
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

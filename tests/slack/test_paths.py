@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.slack import ids
-from core.models import Status
-from core.ports import IntegrationError
+from core.domain.lifecycle import Status
+from core.domain.ports import IntegrationError
 from tests.fakes.slack import FakeSlack
 from tests.slack.harness import Harness, buttons, shown, slack_config, start_harness
 from tests.slack.test_scenario import submit_request

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.slack.client import ReplayGuard
-from core import deliveries
+from core.storage import deliveries
 from tests.fakes.slack import sign
 from tests.support.domain import Domain, make_domain
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.slack import ids
-from core.models import Status
+from core.domain.lifecycle import Status
 from tests.fakes.slack import FakeSlack, block_suggestion
 from tests.slack.harness import Harness, buttons, shown, slack_config, start_harness, texts
 from tests.support.domain import BASE_CONFIG

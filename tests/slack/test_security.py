@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.slack import ids
-from core.models import Status
+from core.domain.lifecycle import Status
 from tests.fakes.slack import block_actions, shortcut, slash_command, view_submission
 from tests.slack.harness import (
     INJECTIONS,

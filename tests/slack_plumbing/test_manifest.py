@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.slack import ids, text
-from core.config import SlackConfig
+from core.config.schema import SlackConfig
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 TOP_LEVEL = {"_metadata", "display_information", "features", "oauth_config", "settings"}

@@ -11,9 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.client import bolt_app_from_settings, build_bolt_app, build_web_client
-from core.config import SlackConfig
-from core.secrets import SecretValue
-from core.settings import SlackSecrets
+from core.config.schema import SlackConfig
+from core.config.secrets import SecretValue
+from core.config.settings import SlackSecrets
 from tests.fakes.slack import FakeSlack
 
 

@@ -7,15 +7,15 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from core.config import parse_config
+from core.config.schema import parse_config
+from core.config.secrets import SecretValue
 from core.context import Context
-from core.directory import ConfigDirectory
-from core.job_handlers import KINDS
-from core.jobs import Backoff, Worker
-from core.ports import DiscoveredResource
-from core.secrets import SecretValue
-from core.store import Store
-from core.vault import Vault
+from core.domain.directory import ConfigDirectory
+from core.domain.ports import DiscoveredResource
+from core.jobs.handlers import KINDS
+from core.jobs.queue import Backoff, Worker
+from core.storage.store import Store
+from core.storage.vault import Vault
 from tests.support.clock import ManualClock
 from tests.support.memory_integration import MemoryIntegration
 from tests.support.recording_notifier import RecordingNotifier
@@ -101,7 +101,7 @@ class Domain:
         return await self.worker.run_due()
 
     async def seed_resources(self, found: list[DiscoveredResource] | None = None) -> None:
-        from core import resources
+        from core.storage import resources
 
         async with self.ctx.store.transaction() as session:
             await resources.replace_discovered(

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from core.ports import (
+from core.config.secrets import SecretValue
+from core.domain.ports import (
     AccessGrant,
     AccountState,
     ConnectionDetails,
@@ -21,7 +22,6 @@ from core.ports import (
     ManagedAccess,
     RevokeResult,
 )
-from core.secrets import SecretValue
 
 
 class FileIntegration:

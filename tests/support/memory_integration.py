@@ -7,7 +7,8 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.ports import (
+from core.config.secrets import SecretValue
+from core.domain.ports import (
     AccessGrant,
     AccountState,
     ConnectionDetails,
@@ -17,7 +18,6 @@ from core.ports import (
     ManagedAccess,
     RevokeResult,
 )
-from core.secrets import SecretValue
 
 
 @dataclass

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.ports import MessageRef
+from core.domain.ports import MessageRef
 
 
 @dataclass

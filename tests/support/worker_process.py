@@ -11,15 +11,15 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from core.config import parse_config
+from core.config.schema import parse_config
+from core.config.secrets import SecretValue
 from core.context import Context
-from core.directory import ConfigDirectory
-from core.job_handlers import KINDS
-from core.jobs import Backoff, Worker
-from core.ports import SystemClock
-from core.secrets import SecretValue
-from core.store import Store
-from core.vault import Vault
+from core.domain.directory import ConfigDirectory
+from core.domain.ports import SystemClock
+from core.jobs.handlers import KINDS
+from core.jobs.queue import Backoff, Worker
+from core.storage.store import Store
+from core.storage.vault import Vault
 from tests.support.domain import BASE_CONFIG
 from tests.support.file_integration import FileIntegration
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from core.ports import SystemClock
+from core.domain.ports import SystemClock
 from tests.fakes.atlas import PRIVATE_KEY, PROJECT_ID, FakeAtlas
 from tests.system.test_atlas_through_core import config
 

@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from bot.app import Gatepass, build
-from core import approvals, grants, job_handlers, requests
-from core.catalog import Draft
-from core.config import parse_config
-from core.models import Status
-from core.settings import resolve_settings
-from core.views import load_view
+from core.config.schema import parse_config
+from core.config.settings import resolve_settings
+from core.domain.lifecycle import Status
+from core.jobs import handlers
+from core.storage.request_views import load_view
+from core.use_cases import approvals, grants, requests
+from core.use_cases.eligibility import Draft
 from tests.fakes.atlas import CLUSTER_NAME, PRIVATE_KEY, PROJECT_ID, FakeAtlas
 from tests.support.clock import ManualClock
 from tests.support.recording_notifier import RecordingNotifier
@@ -85,7 +86,7 @@ async def start(
     app = await build(settings, clock=clock, platforms=[])
     chat = RecordingNotifier()
     app.add_notifier(chat)
-    await job_handlers.schedule_periodic(app.ctx)
+    await handlers.schedule_periodic(app.ctx)
     await app.worker.run_due()  # the first sync
     return app, chat
 

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core import approvals, requests
-from core.catalog import Draft
-from core.config import parse_config
-from core.models import Status
-from core.ports import SystemClock
+from core.config.schema import parse_config
+from core.config.settings import resolve_settings
+from core.domain.lifecycle import Status
+from core.domain.ports import SystemClock
 from core.runtime import build_context
-from core.settings import resolve_settings
-from core.views import load_view
+from core.storage.request_views import load_view
+from core.use_cases import approvals, requests
+from core.use_cases.eligibility import Draft
 from tests.cli.test_serve import free_port, wait_for_health
 from tests.fakes.atlas import PRIVATE_KEY, PROJECT_ID, FakeAtlas
 from tests.support.memory_integration import MemoryIntegration
@@ -124,7 +124,7 @@ async def test_grants_are_revoked_on_time_across_a_restart(
 
 
 async def _synced(ctx) -> bool:
-    from core import resources
+    from core.storage import resources
 
     async with ctx.store.reading() as session:
         return await resources.get(session, "prod-atlas", "database", "sales") is not None

@@ -15,9 +15,9 @@ from aiohttp import web
 
 from bot.app import Gatepass, Platform, build
 from bot.teams.endpoint import CARD_CONTENT_TYPE
-from core import resources
-from core.config import parse_config
-from core.settings import Settings, resolve_settings
+from core.config.schema import parse_config
+from core.config.settings import Settings, resolve_settings
+from core.storage import resources
 from tests.fakes.teams import (
     APP_ID,
     APP_PASSWORD,

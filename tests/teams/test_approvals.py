@@ -8,7 +8,8 @@ import copy
 
 import pytest
 
-from core.models import AccessRequest, Status
+from core.domain.lifecycle import Status
+from core.storage.models import AccessRequest
 from tests.support.domain import BASE_CONFIG
 from tests.teams.harness import (
     ALICE,

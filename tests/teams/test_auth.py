@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core import requests
-from core.catalog import Draft
-from core.models import ChatAccount, Decision, Status
-from core.views import load_view
+from core.domain.lifecycle import Status
+from core.storage.models import ChatAccount, Decision
+from core.storage.request_views import load_view
+from core.use_cases import requests
+from core.use_cases.eligibility import Draft
 from tests.fakes.teams import FakeTokenEndpoint
 from tests.teams.harness import ALICE, BOB, TeamsHarness
 from tests.teams_plumbing.test_auth import BROKEN_TOKENS, HEADERS

@@ -16,7 +16,9 @@ from bot.teams.cards.elements import clean, refresh, when
 from bot.teams.cards.form import ApproverPreview, Choices, RequestForm, request_form_card
 from bot.teams.cards.lists import help_card, my_requests_card, pending_intro_card
 from bot.teams.cards.requester import ended_card, outcome_card, owner_alert_card, receipt_card
-from core.messages import (
+from core.config.secrets import SecretValue
+from core.domain.lifecycle import Status
+from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
@@ -25,9 +27,7 @@ from core.messages import (
     RequestOutcome,
     RequestReceived,
 )
-from core.models import Status
-from core.secrets import SecretValue
-from core.views import ApproverView, DecisionView, RequestView
+from core.domain.views import ApproverView, DecisionView, RequestView
 from tests.teams.harness import walk
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

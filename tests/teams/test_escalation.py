@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core.models import AuditEvent, Status
-from core.views import load_view
+from core.domain.lifecycle import Status
+from core.storage.models import AuditEvent
+from core.storage.request_views import load_view
 from tests.teams.harness import (
     ALICE,
     BOB,

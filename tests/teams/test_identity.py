@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core import identity, requests
-from core.catalog import Draft
-from core.models import ChatAccount
+from core.storage import chat_accounts
+from core.storage.models import ChatAccount
+from core.use_cases import requests
+from core.use_cases.eligibility import Draft
 from tests.fakes.teams import APP_ID
 from tests.teams.harness import (
     ALICE,
@@ -33,7 +34,7 @@ async def accounts(teams: TeamsHarness) -> list[ChatAccount]:
 async def test_installation_stores_the_reference_keyed_by_aad_id(teams: TeamsHarness) -> None:
     assert await teams.install(ALICE) == 201
 
-    stored = await identity.account(teams.ctx, platform="teams", user_id=ALICE.aad_object_id)
+    stored = await chat_accounts.account(teams.ctx, platform="teams", user_id=ALICE.aad_object_id)
     assert stored is not None
     assert stored.email == "alice@example.com"
     assert stored.display_name == "Alice Doe"
@@ -54,14 +55,14 @@ async def test_conversation_update_and_messages_store_it_too(teams: TeamsHarness
     )
     assert (await teams.post(update))[0] == 201
     assert teams.sent_to(BOB) == []  # no greeting twice: installationUpdate greets
-    assert await identity.email_for(teams.ctx, platform="teams", user_id=BOB.aad_object_id) == (
-        "bob@example.com"
-    )
+    assert await chat_accounts.email_for(
+        teams.ctx, platform="teams", user_id=BOB.aad_object_id
+    ) == ("bob@example.com")
 
     assert await teams.say(DAVE, "help") == 201  # never installed: the first message counts
-    assert await identity.email_for(teams.ctx, platform="teams", user_id=DAVE.aad_object_id) == (
-        "dave@example.com"
-    )
+    assert await chat_accounts.email_for(
+        teams.ctx, platform="teams", user_id=DAVE.aad_object_id
+    ) == ("dave@example.com")
     lookups = len(teams.connector.member_lookups)
     assert await teams.say(DAVE, "help") == 201
     assert len(teams.connector.member_lookups) == lookups  # known and current: no lookup
@@ -69,16 +70,16 @@ async def test_conversation_update_and_messages_store_it_too(teams: TeamsHarness
     moved = teams.channel.message("help", user=DAVE)
     moved["conversation"]["id"] = "a:personal-new-chat"
     assert (await teams.post(moved))[0] == 201
-    stored = await identity.account(teams.ctx, platform="teams", user_id=DAVE.aad_object_id)
+    stored = await chat_accounts.account(teams.ctx, platform="teams", user_id=DAVE.aad_object_id)
     assert stored is not None
     assert stored.extra["reference"]["conversation"]["id"] == "a:personal-new-chat"
 
 
 async def test_email_falls_back_to_the_user_principal_name(teams: TeamsHarness) -> None:
     assert await teams.install(ERIN) == 201
-    assert await identity.email_for(teams.ctx, platform="teams", user_id=ERIN.aad_object_id) == (
-        "erin@example.com"
-    )
+    assert await chat_accounts.email_for(
+        teams.ctx, platform="teams", user_id=ERIN.aad_object_id
+    ) == ("erin@example.com")
 
 
 async def test_a_stranger_is_told_privately_and_nothing_is_stored(teams: TeamsHarness) -> None:
@@ -102,12 +103,12 @@ async def test_an_unknown_member_is_not_stored(teams: TeamsHarness) -> None:
 
 
 async def test_one_person_on_both_platforms(teams: TeamsHarness) -> None:
-    await identity.remember(
+    await chat_accounts.remember(
         teams.ctx, platform="slack", user_id="U0ALICE", email="Alice@Example.com"
     )
     assert await teams.install(ALICE) == 201
-    slack = await identity.account_for(teams.ctx, platform="slack", email="alice@example.com")
-    teams_account = await identity.account_for(
+    slack = await chat_accounts.account_for(teams.ctx, platform="slack", email="alice@example.com")
+    teams_account = await chat_accounts.account_for(
         teams.ctx, platform="teams", email="alice@example.com"
     )
     assert slack is not None and teams_account is not None

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from bot.app import build, health
 from bot.teams.install import install
-from core.config import parse_config
-from core.models import Job, PostedMessage
-from core.settings import resolve_settings
+from core.config.schema import parse_config
+from core.config.settings import resolve_settings
+from core.storage.models import Job, PostedMessage
 from tests.fakes.teams import FakeBotConnector, FakeOpenIdServer, FakeTokenEndpoint
 from tests.fakes.teams_channel import FakeTeamsChannel
 from tests.support.clock import ManualClock

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core.models import AccessRequest, Status
+from core.domain.lifecycle import Status
+from core.storage.models import AccessRequest
 from tests.teams.harness import (
     ALICE,
     BOB,

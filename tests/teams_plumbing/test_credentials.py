@@ -12,9 +12,9 @@ from bot.teams.auth import (
     require_secure_url,
 )
 from bot.teams.endpoint import TeamsEndpoint, build_teams_endpoint
-from core.config import TeamsConfig
-from core.secrets import SecretValue
-from core.settings import TeamsSecrets
+from core.config.schema import TeamsConfig
+from core.config.secrets import SecretValue
+from core.config.settings import TeamsSecrets
 from tests.fakes.teams import (
     APP_ID,
     APP_PASSWORD,

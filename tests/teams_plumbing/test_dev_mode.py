@@ -10,7 +10,7 @@ from bot.teams.endpoint import (
     assert_dev_mode_allowed,
     build_teams_endpoint,
 )
-from core.config import TeamsConfig
+from core.config.schema import TeamsConfig
 from tests.fakes.teams import FakeBotConnector, FakeOpenIdServer
 from tests.fakes.teams_channel import FakeTeamsChannel
 from tests.teams_plumbing.conftest import ALICE, RecordingBot, serve

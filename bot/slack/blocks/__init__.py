@@ -1,4 +1,4 @@
-"""Pure Block Kit builders: messages (one per ``core.messages`` type), modals and the Home tab.
+"""Pure Block Kit builders: messages (one per domain message), modals and the Home tab.
 
 Nothing here talks to Slack or the database; tests render and inspect the output directly.
 """

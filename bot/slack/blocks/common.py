@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.slack import text
-from core.durations import describe_duration
-from core.models import Status
-from core.views import RequestView
+from core.domain.durations import describe_duration
+from core.domain.lifecycle import Status
+from core.domain.views import RequestView
 
 Block = dict[str, Any]
 

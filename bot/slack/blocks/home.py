@@ -22,8 +22,8 @@ from bot.slack.blocks.common import (
     what,
     when,
 )
-from core.models import Status
-from core.views import RequestView
+from core.domain.lifecycle import Status
+from core.domain.views import RequestView
 
 MAX_ITEMS = 10  # per list, so the tab stays within Slack's 100 blocks
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.slack import text
 from bot.slack.blocks.common import Block, Rendered, capped, header, section
 from bot.slack.blocks.home import pending_item, recent_item
-from core.views import RequestView
+from core.domain.views import RequestView
 
 MAX_ITEMS = 10
 

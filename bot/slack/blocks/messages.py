@@ -1,4 +1,4 @@
-"""The direct messages Gatepass sends, one builder per ``core.messages`` type.
+"""The direct messages Gatepass sends, one builder per ``core.domain.messages`` type.
 
 A message is rendered from the request's current state, so the same builder serves the first
 post and every later update: once the request has moved on, the buttons that no longer apply
@@ -30,7 +30,8 @@ from bot.slack.blocks.common import (
     what,
     when,
 )
-from core.messages import (
+from core.domain.lifecycle import Status
+from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
@@ -39,13 +40,12 @@ from core.messages import (
     RequestOutcome,
     RequestReceived,
 )
-from core.models import Status
-from core.views import RequestView
+from core.domain.views import RequestView
 
 
 @singledispatch
 def render(message: object) -> Rendered:
-    """The Slack message for one of ``core.messages``."""
+    """The Slack message for one of ``core.domain.messages``."""
     raise TypeError(f"no Slack rendering for {type(message).__name__}")
 
 

@@ -29,10 +29,10 @@ from bot.slack.forms import (
     duration_value,
     resource_value,
 )
-from core.durations import describe_duration
-from core.models import Resource
-from core.requests import MAX_JUSTIFICATION
-from core.views import RequestView
+from core.domain.durations import describe_duration
+from core.domain.views import RequestView
+from core.storage.models import Resource
+from core.use_cases.requests import MAX_JUSTIFICATION
 
 View = dict[str, Any]
 REASON_BLOCK = "reason"

@@ -28,16 +28,17 @@ from bot.slack.replies import (
     replace_message,
     tell,
 )
-from core import approvals, views
-from core.errors import (
+from core.domain.errors import (
     AlreadyDecided,
     ApprovalReasonRequired,
     DenyReasonRequired,
     GatepassError,
     InvalidRequest,
 )
-from core.messages import ApprovalRequested
-from core.views import ApproverView, RequestView
+from core.domain.messages import ApprovalRequested
+from core.domain.views import ApproverView, RequestView
+from core.storage import request_views
+from core.use_cases import approvals
 
 OUTCOME = {ids.APPROVE: approvals.APPROVE, ids.DENY: approvals.DENY}
 REASON_VIEWS = {ids.APPROVE_REASON: approvals.APPROVE, ids.DENY_REASON: approvals.DENY}
@@ -51,7 +52,7 @@ def approval_message(view: RequestView, email: str) -> Rendered:
 
 async def _current(deps: Deps, request_id: str) -> RequestView:
     async with deps.ctx.store.reading() as session:
-        return await views.load_view(session, deps.ctx.directory, request_id)
+        return await request_views.load_view(session, deps.ctx.directory, request_id)
 
 
 async def _clicked(deps: Deps, body: dict[str, Any], outcome: str) -> None:

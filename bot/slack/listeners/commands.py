@@ -13,8 +13,8 @@ from bot.slack.blocks.lists import pending_list, requests_list
 from bot.slack.deps import Deps
 from bot.slack.listeners.request_modal import open_request_modal
 from bot.slack.replies import actor, error_text
-from core import views
-from core.errors import GatepassError
+from core.domain.errors import GatepassError
+from core.storage import request_views
 
 REQUEST_WORDS = ("", "request", "new")
 
@@ -37,10 +37,12 @@ async def _list(deps: Deps, body: dict[str, Any], respond: AsyncRespond, which: 
         email = await deps.identity.email_for(actor(body))
         async with deps.ctx.store.reading() as session:
             if which == "pending":
-                found = await views.pending_my_decision(session, deps.ctx.directory, email)
+                found = await request_views.pending_my_decision(session, deps.ctx.directory, email)
                 rendered = pending_list(found, me=email)
             else:
-                found = await views.my_requests(session, deps.ctx.directory, email, limit=10)
+                found = await request_views.my_requests(
+                    session, deps.ctx.directory, email, limit=10
+                )
                 rendered = requests_list(found)
     except GatepassError as error:
         await respond(text=error_text(error), response_type="ephemeral")

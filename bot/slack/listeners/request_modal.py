@@ -26,9 +26,10 @@ from bot.slack.forms import (
     resources_matching,
 )
 from bot.slack.replies import SLACK_TROUBLE, actor, clicked_value, error_text
-from core import requests, views
-from core.catalog import Draft
-from core.errors import GatepassError, InvalidRequest, NotAllowed, NotInDirectory
+from core.domain.errors import GatepassError, InvalidRequest, NotAllowed, NotInDirectory
+from core.storage import request_views
+from core.use_cases import requests
+from core.use_cases.eligibility import Draft
 
 TITLE = "Request access"
 MAX_ERROR = 1000
@@ -37,7 +38,7 @@ CHOICES = (ids.INTEGRATION_SELECT, ids.RESOURCE_SELECT, ids.PERMISSION_SELECT, i
 
 async def _again(deps: Deps, email: str, request_id: str) -> Choices:
     async with deps.ctx.store.reading() as session:
-        view = await views.load_view(session, deps.ctx.directory, request_id)
+        view = await request_views.load_view(session, deps.ctx.directory, request_id)
     if view.requester != email:
         raise NotAllowed(f"Request {request_id} is not yours to request again.")
     return choices_from_draft(requests.draft_again(view))

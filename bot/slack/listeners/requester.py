@@ -22,11 +22,12 @@ from bot.slack.replies import (
     replace_message,
     tell,
 )
-from core import catalog, grants, requests, views
-from core.durations import parse_duration
-from core.errors import GatepassError, InvalidRequest, NotAllowed
-from core.messages import AccessReady, RequestReceived
-from core.views import RequestView
+from core.domain.durations import parse_duration
+from core.domain.errors import GatepassError, InvalidRequest, NotAllowed
+from core.domain.messages import AccessReady, RequestReceived
+from core.domain.views import RequestView
+from core.storage import request_views
+from core.use_cases import eligibility, grants, requests
 
 REVEAL_TITLE = "Your password"
 EXTEND_TITLE = "Extend access"
@@ -35,7 +36,7 @@ EXTEND_TITLE = "Extend access"
 async def _own(deps: Deps, email: str, request_id: str) -> RequestView:
     """The request, when it is the person's own (its details are not shown to others)."""
     async with deps.ctx.store.reading() as session:
-        view = await views.load_view(session, deps.ctx.directory, request_id)
+        view = await request_views.load_view(session, deps.ctx.directory, request_id)
     if view.requester != email:
         raise NotAllowed(f"Request {request_id} is not yours.")
     return view
@@ -119,7 +120,7 @@ async def _extend(deps: Deps, body: dict[str, Any]) -> None:
     try:
         email = await deps.identity.email_for(user_id)
         current = await _own(deps, email, request_id)
-        offered = catalog.durations_for(
+        offered = eligibility.durations_for(
             deps.ctx, deps.ctx.person(email), requests.draft_again(current)
         )
         view = modals.extend_modal(

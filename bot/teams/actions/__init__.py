@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.teams.actions import approvals, form, requester
 from bot.teams.actions.base import Answer, Click, Handler, say
 from bot.teams.cards import verbs
-from core.errors import GatepassError
+from core.domain.errors import GatepassError
 
 HANDLERS: dict[str, Handler] = {
     verbs.FORM_REFRESH: form.refresh,

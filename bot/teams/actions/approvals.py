@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.teams.actions.base import Answer, Click, show
 from bot.teams.cards import verbs
 from bot.teams.cards.elements import Notice
-from core import approvals
-from core.errors import AlreadyDecided, InvalidRequest, NotAllowed
-from core.messages import ApprovalRequested
-from core.views import ApproverView, RequestView
+from core.domain.errors import AlreadyDecided, InvalidRequest, NotAllowed
+from core.domain.messages import ApprovalRequested
+from core.domain.views import ApproverView, RequestView
+from core.use_cases import approvals
 
 
 def _as_seen_by(view: RequestView, email: str) -> ApprovalRequested:

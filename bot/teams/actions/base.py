@@ -14,8 +14,9 @@ from bot.teams.endpoint import card_response, message_response
 from bot.teams.references import PLATFORM
 from bot.teams.render import Cards
 from core.context import Context
-from core.errors import GatepassError, RequestNotFound
-from core.views import RequestView, load_view
+from core.domain.errors import GatepassError, RequestNotFound
+from core.domain.views import RequestView
+from core.storage.request_views import load_view
 
 Answer = AdaptiveCardInvokeResponse
 

@@ -8,8 +8,8 @@ from bot.teams.actions.base import Answer, Click, show
 from bot.teams.cards import verbs
 from bot.teams.cards.form import request_form_card, submitted_card
 from bot.teams.form import build_form, choices_from, draft_from
-from core import requests
-from core.errors import GatepassError, InvalidRequest
+from core.domain.errors import GatepassError, InvalidRequest
+from core.use_cases import requests
 
 
 async def refresh(click: Click) -> Answer:

@@ -12,11 +12,11 @@ from bot.teams.cards import verbs
 from bot.teams.cards.access import ready_card
 from bot.teams.cards.elements import Element, Notice
 from bot.teams.cards.requester import receipt_card
-from core import grants, requests
-from core.durations import parse_duration
-from core.errors import GatepassError, InvalidRequest
-from core.messages import AccessReady, ExpiryWarning, RequestReceived
-from core.views import RequestView
+from core.domain.durations import parse_duration
+from core.domain.errors import GatepassError, InvalidRequest
+from core.domain.messages import AccessReady, ExpiryWarning, RequestReceived
+from core.domain.views import RequestView
+from core.use_cases import grants, requests
 
 
 async def cancel(click: Click) -> Answer:

@@ -25,12 +25,12 @@ from bot.teams.cards.elements import (
     time_fact,
     utc,
 )
-from core.durations import describe_duration, format_duration
-from core.messages import AccessReady, ExpiryWarning
-from core.models import Status
-from core.requests import MAX_JUSTIFICATION
-from core.secrets import SecretValue
-from core.views import RequestView
+from core.config.secrets import SecretValue
+from core.domain.durations import describe_duration, format_duration
+from core.domain.lifecycle import Status
+from core.domain.messages import AccessReady, ExpiryWarning
+from core.domain.views import RequestView
+from core.use_cases.requests import MAX_JUSTIFICATION
 
 
 def _connection(view: RequestView) -> list[Element]:

@@ -33,9 +33,9 @@ from bot.teams.cards.elements import (
     refresh,
     text_input,
 )
-from core.messages import ApprovalRequested
-from core.requests import MAX_JUSTIFICATION
-from core.views import RequestView
+from core.domain.messages import ApprovalRequested
+from core.domain.views import RequestView
+from core.use_cases.requests import MAX_JUSTIFICATION
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ decided and what became of the access. The same sentences on every copy of a req
 from __future__ import annotations
 
 from bot.teams.cards.elements import Element, Part, Run, fact, line, time_fact, utc
-from core.durations import describe_duration
-from core.models import Status
-from core.views import RequestView
+from core.domain.durations import describe_duration
+from core.domain.lifecycle import Status
+from core.domain.views import RequestView
 
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "cli": "the Gatepass CLI"}
 

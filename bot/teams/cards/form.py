@@ -28,9 +28,9 @@ from bot.teams.cards.elements import (
     problem,
     text_input,
 )
-from core.durations import describe_duration, format_duration
-from core.requests import MAX_JUSTIFICATION
-from core.views import RequestView
+from core.domain.durations import describe_duration, format_duration
+from core.domain.views import RequestView
+from core.use_cases.requests import MAX_JUSTIFICATION
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.teams.cards.common import state_lines, what
 from bot.teams.cards.elements import Element, Run, card, heading, line, note, utc
-from core.views import RequestView
+from core.domain.views import RequestView
 
 MAX_LISTED = 15
 

@@ -17,9 +17,9 @@ from bot.teams.cards.elements import (
     note,
     utc,
 )
-from core.messages import AccessEnded, OwnerAlert, RequestOutcome, RequestReceived
-from core.models import Status
-from core.views import RequestView
+from core.domain.lifecycle import Status
+from core.domain.messages import AccessEnded, OwnerAlert, RequestOutcome, RequestReceived
+from core.domain.views import RequestView
 
 
 def _approvers(view: RequestView) -> list[Element]:

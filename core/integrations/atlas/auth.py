@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from core.config.secrets import SecretValue
+from core.domain.ports import Clock, IntegrationError
 from core.integrations.atlas.errors import AtlasAuthError, AtlasUnavailable, describe
-from core.ports import Clock, IntegrationError
-from core.secrets import SecretValue
 
 TOKEN_PATH = "/api/oauth/token"  # noqa: S105 - a URL path, not a secret
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -43,7 +43,7 @@ Credentials = ApiKey | ServiceAccount
 
 
 def credentials_from_secret(secret: dict[str, SecretValue], *, integration: str) -> Credentials:
-    """The resolved secret mapping (``core.settings``) as typed credentials."""
+    """The resolved secret mapping (``core.config.settings``) as typed credentials."""
     keys = set(secret)
     if keys == {"public_key", "private_key"}:
         return ApiKey(secret["public_key"], secret["private_key"])

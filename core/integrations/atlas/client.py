@@ -19,6 +19,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from core.config.secrets import SecretValue
+from core.domain.ports import Clock
 from core.integrations.atlas.auth import (
     ApiKey,
     Credentials,
@@ -27,8 +29,6 @@ from core.integrations.atlas.auth import (
     credentials_from_secret,
 )
 from core.integrations.atlas.errors import AtlasUnavailable, error_for
-from core.ports import Clock
-from core.secrets import SecretValue
 
 log = logging.getLogger("gatepass.atlas")
 

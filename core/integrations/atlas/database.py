@@ -13,13 +13,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.config import AtlasDatabaseIntegration
-from core.integrations.atlas import users
-from core.integrations.atlas.client import AtlasClient, Version, segment
-from core.integrations.atlas.discovery import discover_database, private_endpoint_string
-from core.integrations.atlas.errors import AtlasConflict, AtlasNotFound
-from core.integrations.atlas.grants import excluding, including
-from core.ports import (
+from core.config.schema import AtlasDatabaseIntegration
+from core.config.secrets import SecretValue
+from core.domain.ports import (
     AccessGrant,
     AccountState,
     Clock,
@@ -30,7 +26,11 @@ from core.ports import (
     ManagedAccess,
     RevokeResult,
 )
-from core.secrets import SecretValue
+from core.integrations.atlas import users
+from core.integrations.atlas.client import AtlasClient, Version, segment
+from core.integrations.atlas.discovery import discover_database, private_endpoint_string
+from core.integrations.atlas.errors import AtlasConflict, AtlasNotFound
+from core.integrations.atlas.grants import excluding, including
 
 log = logging.getLogger("gatepass.atlas")
 
@@ -39,7 +39,7 @@ EXPIRY_STEP = timedelta(hours=1)
 
 
 class AtlasDatabaseAccess:
-    """Implements ``core.ports.Integration`` for database users on one cluster.
+    """Implements ``core.domain.ports.Integration`` for database users on one cluster.
 
     ``AccountState.extra`` holds ``delete_after`` (the user's Atlas expiry, ISO text) and, after
     a revoke with ``user_cleanup_days``, ``disabled: True`` and ``cleanup_at``.

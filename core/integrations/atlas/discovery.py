@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from core.config import AtlasDatabaseIntegration, AtlasPortalIntegration
+from core.config.schema import AtlasDatabaseIntegration, AtlasPortalIntegration
+from core.domain.ports import DiscoveredResource, IntegrationError
 from core.integrations.atlas.client import AtlasClient, Version, segment
-from core.ports import DiscoveredResource, IntegrationError
 
 log = logging.getLogger("gatepass.atlas")
 

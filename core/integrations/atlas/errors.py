@@ -1,6 +1,6 @@
 """Typed Atlas failures, built from Atlas's error body ``{error, errorCode, detail, reason}``.
 
-Every class is a ``core.ports.IntegrationError``, so the job worker needs to know nothing about
+Every class is a ``ports.IntegrationError``, so the job worker needs to know nothing about
 Atlas: ``retryable`` and ``retry_after`` say what to do next. Messages never hold a secret:
 they name the integration, the HTTP method and path, and what Atlas said.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from core.ports import IntegrationError
+from core.domain.ports import IntegrationError
 
 
 class AtlasError(IntegrationError):

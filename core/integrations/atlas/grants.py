@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.ports import AccessGrant
+from core.domain.ports import AccessGrant
 
 
 def including(grant: AccessGrant, active: Sequence[AccessGrant]) -> list[AccessGrant]:

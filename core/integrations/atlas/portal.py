@@ -15,13 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from core import permissions
-from core.config import AtlasPortalIntegration
-from core.integrations.atlas.client import AtlasClient, Version, segment
-from core.integrations.atlas.discovery import discover_portal
-from core.integrations.atlas.errors import AtlasConflict, AtlasNotFound
-from core.integrations.atlas.grants import excluding, including
-from core.ports import (
+from core.config.schema import AtlasPortalIntegration
+from core.domain import permissions
+from core.domain.ports import (
     AccessGrant,
     AccountState,
     Clock,
@@ -32,6 +28,10 @@ from core.ports import (
     ManagedAccess,
     RevokeResult,
 )
+from core.integrations.atlas.client import AtlasClient, Version, segment
+from core.integrations.atlas.discovery import discover_portal
+from core.integrations.atlas.errors import AtlasConflict, AtlasNotFound
+from core.integrations.atlas.grants import excluding, including
 
 log = logging.getLogger("gatepass.atlas")
 
@@ -81,7 +81,7 @@ class RoleSet:
 
 
 class AtlasPortalAccess:
-    """Implements ``core.ports.Integration`` for Atlas UI roles in one organization.
+    """Implements ``core.domain.ports.Integration`` for Atlas UI roles in one organization.
 
     ``AccountState.username`` is the person's Atlas username (their email);
     ``AccountState.extra`` holds ``user_id`` and ``pre_existing`` (``{"org": [...],

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from core import permissions
-from core.ports import AccessGrant, IntegrationError
+from core.domain import permissions
+from core.domain.ports import AccessGrant, IntegrationError
 
 AUTH_DATABASE: Final = "admin"
 MANAGED_BY: Final = {"key": "managed-by", "value": "gatepass"}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from core.ports import Clock
+from core.domain.ports import Clock
 from tests.fakes.atlas_spec.contract import API_PREFIX
 from tests.fakes.atlas_spec.wire import ApiError, page
 

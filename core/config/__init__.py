@@ -1,0 +1,1 @@
+"""Settings: the config file's schema, secret references, and settings resolved once at start."""

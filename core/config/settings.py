@@ -1,0 +1,209 @@
+"""Settings: the validated config plus its secrets, resolved once at start.
+
+A platform or integration whose secret cannot be resolved is left out (fail closed) and named,
+with the variable or file to set, in ``Settings.unavailable``: ``serve`` keeps running without
+it and says so on ``/healthz``; ``check-config`` fails on it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from core.config.schema import GatepassConfig, load_config
+from core.config.secrets import SecretRef, SecretUnavailable, SecretValue
+
+DATABASE_URL_ENV = "GATEPASS_DATABASE_URL"
+CONFIG_ENV = "GATEPASS_CONFIG"
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A component left out, and why: ``slack`` — ``variable SLACK_BOT_TOKEN: not set``."""
+
+    component: str
+    source: str
+    problem: str
+
+    def describe(self) -> str:
+        return f"{self.component}: {self.source} {self.problem}"
+
+
+@dataclass(frozen=True)
+class SlackSecrets:
+    bot_token: SecretValue
+    signing_secret: SecretValue
+    app_token: SecretValue | None
+
+
+@dataclass(frozen=True)
+class TeamsSecrets:
+    app_id: SecretValue
+    app_password: SecretValue
+    tenant_id: SecretValue | None
+
+
+@dataclass
+class Settings:
+    config: GatepassConfig
+    config_path: str
+    database_url: str
+    slack: SlackSecrets | None = None
+    teams: TeamsSecrets | None = None
+    integration_secrets: dict[str, dict[str, SecretValue]] = field(default_factory=dict)
+    encryption_key: SecretValue | None = None
+    unavailable: list[Unavailable] = field(default_factory=list)
+
+    @property
+    def available_integrations(self) -> list[str]:
+        return [i.name for i in self.config.integrations if i.name in self.integration_secrets]
+
+
+def _resolve_all(
+    refs: Mapping[str, SecretRef | None], environ: Mapping[str, str]
+) -> dict[str, SecretValue | None]:
+    """Resolve several references; MissingSecrets names every one that is missing."""
+    resolved: dict[str, SecretValue | None] = {}
+    missing: list[SecretUnavailable] = []
+    for key, ref in refs.items():
+        try:
+            resolved[key] = None if ref is None else ref.resolve(environ)
+        except SecretUnavailable as error:
+            missing.append(error)
+    if missing:
+        raise MissingSecrets(missing)
+    return resolved
+
+
+def _resolve_slack(config: GatepassConfig, environ: Mapping[str, str]) -> SlackSecrets | None:
+    slack = config.slack
+    if slack is None:
+        return None
+    refs = {
+        "bot_token": slack.bot_token,
+        "signing_secret": slack.signing_secret,
+        "app_token": slack.app_token,
+    }
+    return SlackSecrets(**_resolve_all(refs, environ))  # type: ignore[arg-type]
+
+
+def _resolve_teams(config: GatepassConfig, environ: Mapping[str, str]) -> TeamsSecrets | None:
+    teams = config.teams
+    if teams is None or teams.dev_mode:
+        return None
+    refs = {
+        "app_id": teams.app_id,
+        "app_password": teams.app_password,
+        "tenant_id": teams.tenant_id,
+    }
+    return TeamsSecrets(**_resolve_all(refs, environ))  # type: ignore[arg-type]
+
+
+_KEY_SHAPES = ({"public_key", "private_key"}, {"client_id", "client_secret"})
+
+
+def _resolve_integration_secret(
+    secret: SecretRef | dict[str, SecretRef], environ: Mapping[str, str]
+) -> dict[str, SecretValue]:
+    """The integration's key pair; every missing part is reported, not only the first."""
+    if isinstance(secret, SecretRef):
+        values = secret.resolve_mapping(environ)
+        if set(values) not in _KEY_SHAPES:
+            raise SecretUnavailable(
+                secret.source,
+                'must hold {"public_key", "private_key"} or {"client_id", "client_secret"}',
+            )
+        return values
+    return _resolve_all(secret, environ)  # type: ignore[return-value]
+
+
+class MissingSecrets(Exception):
+    def __init__(self, missing: list[SecretUnavailable]) -> None:
+        super().__init__("; ".join(str(m) for m in missing))
+        self.missing = missing
+
+
+def _default_key_path(database_url: str) -> Path | None:
+    prefix = "sqlite+aiosqlite:///"
+    if not database_url.startswith(prefix) or ":memory:" in database_url:
+        return None
+    return Path(database_url.removeprefix(prefix).split("?", 1)[0] + ".key")
+
+
+def _generated_key(path: Path) -> SecretValue:
+    """A Fernet key in a 0600 file beside the SQLite database, made on first run."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(Fernet.generate_key().decode())
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise SecretUnavailable(f"file {path}", f"is readable by others (mode {mode:o}); use 0600")
+    return SecretValue(path.read_text().strip())
+
+
+def _resolve_encryption_key(
+    config: GatepassConfig, database_url: str, environ: Mapping[str, str]
+) -> SecretValue:
+    if config.encryption_key is not None:
+        key = config.encryption_key.resolve(environ)
+        source = config.encryption_key.source
+    else:
+        path = _default_key_path(database_url)
+        if path is None:
+            raise SecretUnavailable(
+                "encryption_key",
+                "is required with this database: every replica must share one key",
+            )
+        key = _generated_key(path)
+        source = f"file {path}"
+    try:
+        Fernet(key.reveal().encode())
+    except ValueError:
+        raise SecretUnavailable(
+            source, "is not a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from None
+    return key
+
+
+def resolve_settings(
+    config: GatepassConfig, *, config_path: str, environ: Mapping[str, str]
+) -> Settings:
+    database_url = environ.get(DATABASE_URL_ENV) or config.database_url
+    settings = Settings(config=config, config_path=config_path, database_url=database_url)
+    for component, resolve in (("slack", _resolve_slack), ("teams", _resolve_teams)):
+        try:
+            setattr(settings, component, resolve(config, environ))
+        except MissingSecrets as missing:
+            settings.unavailable.extend(
+                Unavailable(component, item.source, item.problem) for item in missing.missing
+            )
+    for integration in config.integrations:
+        try:
+            settings.integration_secrets[integration.name] = _resolve_integration_secret(
+                integration.secret, environ
+            )
+        except SecretUnavailable as missing:
+            settings.unavailable.append(
+                Unavailable(f"integration {integration.name}", missing.source, missing.problem)
+            )
+        except MissingSecrets as missing:
+            settings.unavailable.extend(
+                Unavailable(f"integration {integration.name}", item.source, item.problem)
+                for item in missing.missing
+            )
+    try:
+        settings.encryption_key = _resolve_encryption_key(config, database_url, environ)
+    except SecretUnavailable as missing:
+        settings.unavailable.append(Unavailable("encryption_key", missing.source, missing.problem))
+    return settings
+
+
+def load_settings(path: str | os.PathLike[str], environ: Mapping[str, str]) -> Settings:
+    return resolve_settings(load_config(path), config_path=str(path), environ=environ)

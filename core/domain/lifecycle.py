@@ -1,0 +1,49 @@
+"""The request lifecycle: its statuses and the one table of moves between them. Pure.
+
+``core.storage.transitions.transition()`` is the only code that moves a request along this table.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    GRANTING = "granting"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    FAILED = "failed"
+
+
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.APPROVED, Status.DENIED, Status.CANCELLED, Status.TIMED_OUT}),
+    Status.APPROVED: frozenset({Status.GRANTING}),
+    Status.GRANTING: frozenset({Status.ACTIVE, Status.FAILED}),
+    Status.ACTIVE: frozenset({Status.EXPIRED, Status.REVOKED}),
+}
+ACTION = {
+    Status.APPROVED: "request.approved",
+    Status.GRANTING: "grant.started",
+    Status.ACTIVE: "grant.active",
+    Status.EXPIRED: "grant.expired",
+    Status.REVOKED: "grant.revoked",
+    Status.DENIED: "request.denied",
+    Status.CANCELLED: "request.cancelled",
+    Status.TIMED_OUT: "request.timed_out",
+    Status.FAILED: "grant.failed",
+}
+
+
+class IllegalTransition(ValueError):
+    """A programming error: the table does not allow this move."""
+
+
+def allowed(source: Status, target: Status) -> bool:
+    return target in TRANSITIONS.get(source, frozenset())

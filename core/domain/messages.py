@@ -1,0 +1,77 @@
+"""What Gatepass tells people, as domain objects. Each notifier renders them for its platform.
+
+None of these ever holds a password: ``AccessReady`` says whether one waits for its single reveal,
+and the edge asks core for it when the requester presses "Reveal password".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.views import ApproverView, RequestView
+
+
+@dataclass(frozen=True)
+class ApprovalRequested:
+    """To one approver: decide on this request. Also the body of every later update of that
+    message: once the request is no longer pending it renders as the final state, buttons gone."""
+
+    request: RequestView
+    approver: ApproverView
+    reminder: bool = False
+
+
+@dataclass(frozen=True)
+class RequestReceived:
+    """To the requester: your request is in, these people will decide (with a Cancel button)."""
+
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """To the requester: approved, denied (with reason), cancelled, timed out or failed."""
+
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class AccessReady:
+    """To the requester: how to connect, until when; a password waits for one reveal."""
+
+    request: RequestView
+    password_waiting: bool
+
+
+@dataclass(frozen=True)
+class ExpiryWarning:
+    """To the requester: the access ends soon (with Extend and I'm done)."""
+
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class AccessEnded:
+    """To the requester: the access expired or was revoked."""
+
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class OwnerAlert:
+    """To integration owners: something needs a person (a grant failed, a revocation keeps
+    failing, approvers could not be reached)."""
+
+    request: RequestView
+    problem: str
+
+
+Message = (
+    ApprovalRequested
+    | RequestReceived
+    | RequestOutcome
+    | AccessReady
+    | ExpiryWarning
+    | AccessEnded
+    | OwnerAlert
+)

@@ -1,0 +1,133 @@
+"""Who approves a request, and why. Pure: no I/O, no clock.
+
+``owners`` routing reads the resource owner tag (the resource's own tags, then its cluster's,
+then its project's), maps the tag value through the directory attribute, and falls back to the
+integration owners when that yields nobody. The requester is removed everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.config.schema import AccessFlow, IntegrationBase
+from core.domain.directory import Directory, members_of
+from core.domain.errors import NoApprovers
+
+
+@dataclass(frozen=True)
+class TaggedResource:
+    """One link of a resource's chain: the resource itself, then its parents."""
+
+    type: str
+    name: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Approver:
+    email: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    approvers: tuple[Approver, ...]
+    escalation: tuple[Approver, ...] = ()  # integration owners told at the last reminder
+    automatic: bool = False
+    via_resource_owner: bool = False
+
+
+def _without(people: Sequence[Approver], requester: str) -> list[Approver]:
+    return [a for a in people if a.email != requester]
+
+
+def integration_owners(
+    integration: IntegrationBase, directory: Directory, *, reason_suffix: str = ""
+) -> list[Approver]:
+    return [
+        Approver(
+            person.email, person.label, f"integration owner of {integration.name}{reason_suffix}"
+        )
+        for person, _ in members_of(directory, integration.integration_owners)
+    ]
+
+
+def resource_owners(
+    integration: IntegrationBase, chain: Sequence[TaggedResource], directory: Directory
+) -> list[Approver]:
+    rule = integration.resource_owner
+    if rule is None:
+        return []
+    for link in chain:
+        value = link.tags.get(rule.tag_key)
+        if not value:
+            continue
+        return [
+            Approver(
+                person.email,
+                person.label,
+                f"owner of {link.type} {link.name} via tag {rule.tag_key}={value}",
+            )
+            for person in directory.members(rule.attribute, value)
+        ]
+    return []
+
+
+def _owners_routing(
+    requester: str,
+    integration: IntegrationBase,
+    chain: Sequence[TaggedResource],
+    directory: Directory,
+) -> Routing:
+    owners = resource_owners(integration, chain, directory)
+    chosen = _without(owners, requester)
+    if chosen:
+        fallback = _without(integration_owners(integration, directory), requester)
+        escalation = tuple(a for a in fallback if a.email not in {c.email for c in chosen})
+        return Routing(tuple(chosen), escalation=escalation, via_resource_owner=True)
+    if integration.resource_owner is None:
+        suffix = ""
+    elif owners:
+        suffix = " (the only resource owner is the requester)"
+    else:
+        suffix = " (no resource owner found)"
+    fallback = integration_owners(integration, directory, reason_suffix=suffix)
+    return Routing(tuple(_without(fallback, requester)))
+
+
+def route(
+    *,
+    requester: str,
+    flow: AccessFlow,
+    integration: IntegrationBase,
+    chain: Sequence[TaggedResource],
+    directory: Directory,
+) -> Routing:
+    """The approvers of a request; NoApprovers when nobody may approve it."""
+    if flow.is_automatic:
+        return Routing((), automatic=True)
+    if flow.approvers == "owners":
+        routing = _owners_routing(requester, integration, chain, directory)
+    else:
+        named = [
+            Approver(
+                person.email, person.label, f"{principal.describe()} (named by flow {flow.name})"
+            )
+            for person, principal in members_of(directory, flow.approvers)  # type: ignore[arg-type]
+        ]
+        routing = Routing(tuple(_without(named, requester)))
+    if not routing.approvers:
+        raise NoApprovers(
+            f"Nobody can approve this request: no approver other than the requester was found "
+            f"for {chain[0].type if chain else 'the resource'} "
+            f"{chain[0].name if chain else ''} in {integration.name}. "
+            "Ask an administrator to set owners for it."
+        )
+    if len(routing.approvers) < flow.approvals_required:
+        raise NoApprovers(
+            f"This access needs {flow.approvals_required} approvals but only "
+            f"{len(routing.approvers)} approver(s) other than the requester exist."
+        )
+    return routing

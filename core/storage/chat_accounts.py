@@ -1,0 +1,100 @@
+"""Chat accounts: which platform user is which person (by lower-cased email).
+
+A person known on Slack and on Teams is one person: both accounts carry the same email. The
+``extra`` mapping is the edge's own (a Teams conversation reference); core never reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from core.context import Context
+from core.domain.directory import normalize_email
+from core.storage.models import ChatAccount
+
+
+async def remember(
+    ctx: Context,
+    *,
+    platform: str,
+    user_id: str,
+    email: str,
+    display_name: str = "",
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Store or refresh one platform account. Only people in the directory are stored."""
+    email = normalize_email(email)
+    ctx.person(email)  # NotInDirectory: nothing is stored for strangers
+    try:
+        await _store(ctx, platform, user_id, email, display_name, extra)
+    except IntegrityError:
+        # A concurrent first interaction of the same user stored the row first: update it.
+        await _store(ctx, platform, user_id, email, display_name, extra)
+
+
+async def _store(
+    ctx: Context,
+    platform: str,
+    user_id: str,
+    email: str,
+    display_name: str,
+    extra: Mapping[str, Any] | None,
+) -> None:
+    async with ctx.store.transaction() as session:
+        row = await session.get(ChatAccount, (platform, user_id))
+        if row is None:
+            row = ChatAccount(platform=platform, platform_user_id=user_id, email=email)
+            session.add(row)
+        row.email = email
+        row.display_name = display_name or row.display_name
+        if extra is not None:
+            row.extra = dict(extra)
+        row.updated_at = ctx.clock.now()
+
+
+async def email_for(ctx: Context, *, platform: str, user_id: str) -> str | None:
+    async with ctx.store.reading() as session:
+        row = await session.get(ChatAccount, (platform, user_id))
+    return row.email if row else None
+
+
+async def account_for(ctx: Context, *, platform: str, email: str) -> ChatAccount | None:
+    """The person's most recently seen account on ``platform``."""
+    email = normalize_email(email)
+    async with ctx.store.reading() as session:
+        return (
+            await session.execute(
+                select(ChatAccount)
+                .where(ChatAccount.platform == platform, ChatAccount.email == email)
+                .order_by(ChatAccount.updated_at.desc())  # type: ignore[attr-defined]
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+
+
+async def account(ctx: Context, *, platform: str, user_id: str) -> ChatAccount | None:
+    """One platform account by its platform user id (with the edge's ``extra``)."""
+    async with ctx.store.reading() as session:
+        return await session.get(ChatAccount, (platform, user_id))
+
+
+async def accounts_for(ctx: Context, *, platform: str, emails: Iterable[str]) -> list[ChatAccount]:
+    """Every account on ``platform`` of these people (one query, for a message's recipients)."""
+    wanted = sorted({normalize_email(e) for e in emails})
+    if not wanted:
+        return []
+    async with ctx.store.reading() as session:
+        return list(
+            (
+                await session.execute(
+                    select(ChatAccount).where(
+                        ChatAccount.platform == platform,
+                        ChatAccount.email.in_(wanted),  # type: ignore[attr-defined]
+                    )
+                )
+            ).scalars()
+        )

@@ -1,0 +1,222 @@
+"""Tables. Times are timezone-aware UTC in Python and stored as UTC on every database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on SQLite (which has no time zones) and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Gatepass stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+class AccessRequest(SQLModel, table=True):
+    __tablename__ = "requests"
+
+    id: str = Field(primary_key=True, max_length=16)
+    flow: str = Field(max_length=64)
+    integration: str = Field(max_length=64, index=True)
+    resource_type: str = Field(max_length=32)
+    resource_name: str = Field(max_length=255)
+    resource_external_id: str | None = Field(default=None, max_length=64)
+    permission: str = Field(max_length=64)
+    duration_seconds: int
+    justification: str = Field(default="", max_length=2000)
+    requester: str = Field(max_length=320, index=True)
+    platform: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    approvals_required: int = 1
+    extends_request_id: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _time()
+    pending_until: datetime | None = _time(nullable=True)
+    decided_at: datetime | None = _time(nullable=True)
+    decided_by: str | None = Field(default=None, max_length=320)
+    decided_on: str | None = Field(default=None, max_length=16)
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    starts_at: datetime | None = _time(nullable=True)
+    ends_at: datetime | None = _time(nullable=True, index=True)
+    ended_at: datetime | None = _time(nullable=True)
+    end_reason: str | None = Field(default=None, max_length=2000)
+    failure: str | None = Field(default=None, max_length=2000)
+
+
+class RequestApprover(SQLModel, table=True):
+    """Who routing chose for a request, and why. ``escalation`` marks owners added later."""
+
+    __tablename__ = "request_approvers"
+
+    request_id: str = Field(foreign_key="requests.id", primary_key=True, max_length=16)
+    email: str = Field(primary_key=True, max_length=320, index=True)
+    reason: str = Field(max_length=500)
+    escalation: bool = False
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decisions"
+    __table_args__ = (sa.UniqueConstraint("request_id", "approver"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="requests.id", max_length=16, index=True)
+    approver: str = Field(max_length=320)
+    outcome: str = Field(max_length=8)  # approve | deny
+    reason: str | None = Field(default=None, max_length=2000)
+    platform: str = Field(max_length=16)
+    decided_at: datetime = _time()
+
+
+class Grant(SQLModel, table=True):
+    """Access that exists (or is being made) in an integration for one approved request."""
+
+    __tablename__ = "grants"
+
+    request_id: str = Field(foreign_key="requests.id", primary_key=True, max_length=16)
+    integration: str = Field(max_length=64, index=True)
+    person: str = Field(max_length=320, index=True)
+    username: str | None = Field(default=None, max_length=128)
+    connection: dict[str, Any] = _json()
+    password_ciphertext: str | None = Field(default=None, max_length=1000)
+    ready: bool = False
+    granted_at: datetime | None = _time(nullable=True)
+
+
+class IntegrationAccount(SQLModel, table=True):
+    """Core's memory of one person's account in one integration (see ports.AccountState)."""
+
+    __tablename__ = "integration_accounts"
+
+    integration: str = Field(primary_key=True, max_length=64)
+    person: str = Field(primary_key=True, max_length=320)
+    username: str | None = Field(default=None, max_length=128)
+    password_set_at: datetime | None = _time(nullable=True)
+    created_by_gatepass: bool = False
+    extra: dict[str, Any] = _json()
+    cleanup_at: datetime | None = _time(nullable=True)
+    # A short lease so that only one job changes this account at a time (the union of grants
+    # is computed and applied under it).
+    locked_by: str | None = Field(default=None, max_length=64)
+    locked_until: datetime | None = _time(nullable=True)
+
+
+class PostedMessage(SQLModel, table=True):
+    """A message Gatepass posted about a request (platform-neutral reference)."""
+
+    __tablename__ = "posted_messages"
+    __table_args__ = (sa.UniqueConstraint("platform", "channel", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="requests.id", max_length=16, index=True)
+    recipient: str = Field(max_length=320)
+    purpose: str = Field(max_length=32)  # approval | requester
+    platform: str = Field(max_length=16)
+    channel: str = Field(max_length=255)
+    message_id: str = Field(max_length=255)
+    posted_at: datetime = _time()
+
+
+class ChatAccount(SQLModel, table=True):
+    """A person's account on a chat platform. ``extra`` holds what only that platform's edge
+    reads (a Teams conversation reference)."""
+
+    __tablename__ = "chat_accounts"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    platform_user_id: str = Field(primary_key=True, max_length=255)
+    email: str = Field(max_length=320, index=True)
+    display_name: str = Field(default="", max_length=255)
+    extra: dict[str, Any] = _json()
+    updated_at: datetime = _time()
+
+
+class Resource(SQLModel, table=True):
+    __tablename__ = "resources"
+
+    integration: str = Field(primary_key=True, max_length=64)
+    type: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=255)
+    external_id: str | None = Field(default=None, max_length=64)
+    parent: str | None = Field(default=None, max_length=300)
+    tags: dict[str, str] = _json()
+    details: dict[str, Any] = _json()
+    discovered_at: datetime = _time()
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_due", "state", "run_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = _json()
+    dedupe_key: str = Field(max_length=255, unique=True)
+    state: str = Field(default="queued", max_length=8)  # queued | done | dead
+    run_at: datetime = _time()
+    attempts: int = 0
+    max_attempts: int = 8
+    locked_by: str | None = Field(default=None, max_length=64)
+    locked_until: datetime | None = _time(nullable=True)
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _time()
+    finished_at: datetime | None = _time(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_events"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(index=True)
+    actor: str = Field(max_length=320)
+    action: str = Field(max_length=64)
+    request_id: str | None = Field(default=None, max_length=16, index=True)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    platform: str | None = Field(default=None, max_length=16)
+    detail: dict[str, Any] = _json()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the latest audit hash. Locked by each append so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)
+
+
+class SeenDelivery(SQLModel, table=True):
+    """A signed inbound request already accepted once (its signature's digest), kept until the
+    platform itself would refuse it as stale. Shared by every replica."""
+
+    __tablename__ = "seen_deliveries"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = _time(index=True)

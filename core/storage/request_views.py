@@ -1,0 +1,170 @@
+"""Read models: a request as the edges render it, and the queries behind "my requests",
+"waiting for my decision" and "my active access"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from core.domain.directory import Directory
+from core.domain.errors import RequestNotFound
+from core.domain.lifecycle import Status
+from core.domain.views import ApproverView, DecisionView, RequestView
+from core.storage.models import AccessRequest, Decision, Grant, RequestApprover
+
+
+def _name(directory: Directory, email: str | None) -> str | None:
+    if email is None:
+        return None
+    person = directory.person(email)
+    return person.label if person else email
+
+
+async def load_view(session: AsyncSession, directory: Directory, request_id: str) -> RequestView:
+    request = await session.get(AccessRequest, request_id)
+    if request is None:
+        raise RequestNotFound(request_id)
+    return (await build_views(session, directory, [request]))[0]
+
+
+async def build_views(
+    session: AsyncSession, directory: Directory, requests: Sequence[AccessRequest]
+) -> list[RequestView]:
+    ids = [r.id for r in requests]
+    if not ids:
+        return []
+    approvers: dict[str, list[ApproverView]] = {i: [] for i in ids}
+    for row in (
+        await session.execute(select(RequestApprover).where(RequestApprover.request_id.in_(ids)))  # type: ignore[attr-defined]
+    ).scalars():
+        approvers[row.request_id].append(
+            ApproverView(
+                row.email, _name(directory, row.email) or row.email, row.reason, row.escalation
+            )
+        )
+    decisions: dict[str, list[DecisionView]] = {i: [] for i in ids}
+    for row in (
+        await session.execute(
+            select(Decision).where(Decision.request_id.in_(ids)).order_by(Decision.decided_at)  # type: ignore[attr-defined]
+        )
+    ).scalars():
+        decisions[row.request_id].append(
+            DecisionView(
+                row.approver,
+                _name(directory, row.approver) or row.approver,
+                row.outcome,
+                row.reason,
+                row.platform,
+                row.decided_at,
+            )
+        )
+    grants = {
+        g.request_id: g
+        for g in (await session.execute(select(Grant).where(Grant.request_id.in_(ids)))).scalars()  # type: ignore[attr-defined]
+    }
+    return [
+        _view(r, directory, approvers[r.id], decisions[r.id], grants.get(r.id)) for r in requests
+    ]
+
+
+def _view(
+    r: AccessRequest,
+    directory: Directory,
+    approvers: list[ApproverView],
+    decisions: list[DecisionView],
+    grant: Grant | None,
+) -> RequestView:
+    return RequestView(
+        id=r.id,
+        flow=r.flow,
+        integration=r.integration,
+        resource_type=r.resource_type,
+        resource_name=r.resource_name,
+        permission=r.permission,
+        duration=timedelta(seconds=r.duration_seconds),
+        justification=r.justification,
+        requester=r.requester,
+        requester_name=_name(directory, r.requester) or r.requester,
+        platform=r.platform,
+        status=Status(r.status),
+        approvals_required=r.approvals_required,
+        approvers=tuple(sorted(approvers, key=lambda a: (a.escalation, a.email))),
+        decisions=tuple(decisions),
+        created_at=r.created_at,
+        pending_until=r.pending_until,
+        decided_at=r.decided_at,
+        decided_by=r.decided_by,
+        decided_by_name=_name(directory, r.decided_by),
+        decided_on=r.decided_on,
+        decision_reason=r.decision_reason,
+        starts_at=r.starts_at,
+        ends_at=r.ends_at,
+        ended_at=r.ended_at,
+        end_reason=r.end_reason,
+        failure=r.failure,
+        extends_request_id=r.extends_request_id,
+        username=grant.username if grant else None,
+        connection=dict(grant.connection) if grant and grant.connection else None,
+        password_waiting=bool(grant and grant.password_ciphertext),
+    )
+
+
+async def my_requests(
+    session: AsyncSession, directory: Directory, person: str, *, limit: int = 20
+) -> list[RequestView]:
+    rows = (
+        await session.execute(
+            select(AccessRequest)
+            .where(AccessRequest.requester == person)
+            .order_by(AccessRequest.created_at.desc())  # type: ignore[attr-defined]
+            .limit(limit)
+        )
+    ).scalars()
+    return await build_views(session, directory, list(rows))
+
+
+async def pending_my_decision(
+    session: AsyncSession, directory: Directory, person: str, *, limit: int = 50
+) -> list[RequestView]:
+    rows = (
+        await session.execute(
+            select(AccessRequest)
+            .join(RequestApprover, RequestApprover.request_id == AccessRequest.id)  # type: ignore[arg-type]
+            .where(RequestApprover.email == person, AccessRequest.status == Status.PENDING.value)
+            .order_by(AccessRequest.created_at)
+            .limit(limit)
+        )
+    ).scalars()
+    views = await build_views(session, directory, list(rows))
+    return [v for v in views if v.awaits_decision_from(person)]
+
+
+async def my_active_access(
+    session: AsyncSession, directory: Directory, person: str, *, limit: int | None = None
+) -> list[RequestView]:
+    rows = (
+        await session.execute(
+            select(AccessRequest)
+            .where(
+                AccessRequest.requester == person,
+                AccessRequest.status.in_(
+                    [Status.ACTIVE.value, Status.GRANTING.value, Status.APPROVED.value]
+                ),  # type: ignore[attr-defined]
+            )
+            .order_by(AccessRequest.ends_at)
+            .limit(limit)
+        )
+    ).scalars()
+    return await build_views(session, directory, list(rows))
+
+
+async def list_requests(
+    session: AsyncSession, directory: Directory, *, status: str | None = None, limit: int = 200
+) -> list[RequestView]:
+    query = select(AccessRequest).order_by(AccessRequest.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
+    if status:
+        query = query.where(AccessRequest.status == status)
+    return await build_views(session, directory, list((await session.execute(query)).scalars()))

@@ -1,0 +1,275 @@
+"""Use cases of a requester: submit, cancel, extend; and who would approve a draft.
+
+Each use case checks who may act and whether the status allows it, changes state through the
+lifecycle in one transaction with its audit event and the jobs it causes, then wakes the worker.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from core.config.schema import AccessFlow
+from core.context import Context
+from core.domain.directory import Person, normalize_email
+from core.domain.errors import (
+    InvalidRequest,
+    JustificationRequired,
+    NotAllowed,
+    RequestNotFound,
+    StaleStatus,
+    WrongStatus,
+)
+from core.domain.lifecycle import Status
+from core.domain.routing import Routing, route
+from core.domain.views import RequestView
+from core.jobs import notices, queue
+from core.storage import audit, resources, transitions
+from core.storage.models import AccessRequest, RequestApprover
+from core.storage.request_views import load_view
+from core.use_cases import eligibility
+from core.use_cases.eligibility import Draft
+
+MAX_JUSTIFICATION = 2000
+_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+SYSTEM = "gatepass"
+
+
+def new_request_id() -> str:
+    return "R" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(9))
+
+
+def _clean_justification(flow: AccessFlow, text: str) -> str:
+    text = (text or "").strip()
+    if len(text) > MAX_JUSTIFICATION:
+        raise InvalidRequest(
+            f"The justification is {len(text)} characters long; at most {MAX_JUSTIFICATION}.",
+            field="justification",
+        )
+    if flow.require_justification and not text:
+        raise JustificationRequired()
+    return text
+
+
+async def preview(
+    ctx: Context, session: AsyncSession, requester: Person, draft: Draft
+) -> tuple[AccessFlow, Routing]:
+    """The flow a draft matches and who would approve it; the same checks as ``submit``."""
+    resource = await eligibility.resolve_resource(ctx, session, draft)
+    flow = eligibility.choose_flow(ctx, requester, draft)
+    chain = await resources.chain(session, resource)
+    routing = route(
+        requester=requester.email,
+        flow=flow,
+        integration=ctx.integration_config(draft.integration),
+        chain=chain,
+        directory=ctx.directory,
+    )
+    return flow, routing
+
+
+async def submit(
+    ctx: Context, *, requester: str, draft: Draft, platform: str, extends: str | None = None
+) -> RequestView:
+    person = ctx.person(requester)
+    async with ctx.store.transaction() as session:
+        flow, routing = await preview(ctx, session, person, draft)
+        if draft.integration not in ctx.integrations:
+            raise InvalidRequest(
+                f"{draft.integration} is not available right now (it is not fully configured).",
+                field="integration",
+            )
+        justification = _clean_justification(flow, draft.justification)
+        resource = await eligibility.resolve_resource(ctx, session, draft)
+        now = ctx.clock.now()
+        request = AccessRequest(
+            id=new_request_id(),
+            flow=flow.name,
+            integration=draft.integration,
+            resource_type=draft.resource_type,
+            resource_name=draft.resource_name,
+            resource_external_id=resource.external_id,
+            permission=draft.permission,
+            duration_seconds=int(draft.duration.total_seconds()),
+            justification=justification,
+            requester=person.email,
+            platform=platform,
+            status=Status.PENDING.value,
+            approvals_required=flow.approvals_required,
+            extends_request_id=extends,
+            created_at=now,
+            pending_until=now + flow.pending_timeout,
+        )
+        session.add(request)
+        for approver in routing.approvers:
+            session.add(
+                RequestApprover(request_id=request.id, email=approver.email, reason=approver.reason)
+            )
+        await session.flush()
+        await audit.record(
+            session,
+            at=now,
+            actor=person.email,
+            action="request.submitted",
+            request_id=request.id,
+            to_status=Status.PENDING.value,
+            platform=platform,
+            detail={
+                "flow": flow.name,
+                "integration": draft.integration,
+                "resource": f"{draft.resource_type}:{draft.resource_name}",
+                "permission": draft.permission,
+                "duration_seconds": request.duration_seconds,
+                "approvers": [a.email for a in routing.approvers],
+                "extends": extends,
+            },
+        )
+        if routing.automatic:
+            await _approve_automatically(session, request, now=now)
+        else:
+            await _queue_pending_jobs(session, request, flow, routing, now=now)
+        await notices.queue_requester(session, request.id, notices.RECEIPT, at=now)
+        view = await load_view(session, ctx.directory, request.id)
+    ctx.wake_worker()
+    return view
+
+
+async def _approve_automatically(
+    session: AsyncSession, request: AccessRequest, *, now: datetime
+) -> None:
+    await transitions.transition(
+        session,
+        request,
+        Status.APPROVED,
+        at=now,
+        actor=SYSTEM,
+        platform=request.platform,
+        changes={
+            "decided_at": now,
+            "decided_by": None,
+            "decision_reason": "approved automatically by its access flow",
+        },
+    )
+    await queue.enqueue(
+        session,
+        kind="grant",
+        run_at=now,
+        dedupe_key=f"grant:{request.id}",
+        payload={"request_id": request.id},
+    )
+
+
+async def _queue_pending_jobs(
+    session: AsyncSession,
+    request: AccessRequest,
+    flow: AccessFlow,
+    routing: Routing,
+    *,
+    now: datetime,
+) -> None:
+    await notices.queue_approvals(session, request.id, at=now)
+    for index, offset in enumerate(sorted(flow.reminders)):
+        last = index == len(flow.reminders) - 1
+        await queue.enqueue(
+            session,
+            kind="remind",
+            run_at=now + offset,
+            dedupe_key=f"remind:{request.id}:{index}",
+            payload={
+                "request_id": request.id,
+                "round": index + 1,
+                "escalate": last and routing.via_resource_owner,
+            },
+        )
+    await queue.enqueue(
+        session,
+        kind="pending_timeout",
+        run_at=now + flow.pending_timeout,
+        dedupe_key=f"timeout:{request.id}",
+        payload={"request_id": request.id},
+    )
+
+
+async def locked_request(session: AsyncSession, request_id: str) -> AccessRequest:
+    """The request, row-locked for this transaction (PostgreSQL; SQLite's lock is global)."""
+    request = (
+        await session.execute(
+            select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if request is None:
+        raise RequestNotFound(request_id)
+    return request
+
+
+async def cancel(ctx: Context, *, actor: str, request_id: str, platform: str) -> RequestView:
+    actor = normalize_email(actor)
+    async with ctx.store.transaction() as session:
+        request = await locked_request(session, request_id)
+        if request.requester != actor:
+            raise NotAllowed(f"Only the requester can cancel request {request_id}.")
+        if request.status != Status.PENDING.value:
+            raise WrongStatus(request_id, status=request.status, action="cancelled")
+        now = ctx.clock.now()
+        try:
+            await transitions.transition(
+                session,
+                request,
+                Status.CANCELLED,
+                at=now,
+                actor=actor,
+                platform=platform,
+                changes={"decided_at": now, "decided_by": actor, "decided_on": platform},
+            )
+        except StaleStatus as stale:
+            raise WrongStatus(
+                request_id, status=stale.current or "gone", action="cancelled"
+            ) from None
+        await notices.queue_update(session, request.id, at=now, version=Status.CANCELLED.value)
+        view = await load_view(session, ctx.directory, request_id)
+    ctx.wake_worker()
+    return view
+
+
+async def extend(
+    ctx: Context,
+    *,
+    actor: str,
+    request_id: str,
+    duration: timedelta,
+    justification: str,
+    platform: str,
+) -> RequestView:
+    """A new request for the same access, linked to the active one; it goes through approval."""
+    actor = normalize_email(actor)
+    async with ctx.store.reading() as session:
+        current = await session.get(AccessRequest, request_id)
+        if current is None:
+            raise RequestNotFound(request_id)
+    if current.requester != actor:
+        raise NotAllowed(f"Only the requester can extend request {request_id}.")
+    if current.status != Status.ACTIVE.value:
+        raise WrongStatus(request_id, status=current.status, action="extended")
+    draft = Draft(
+        integration=current.integration,
+        resource_type=current.resource_type,
+        resource_name=current.resource_name,
+        permission=current.permission,
+        duration=duration,
+        justification=justification or f"Extension of {request_id}",
+    )
+    return await submit(ctx, requester=actor, draft=draft, platform=platform, extends=request_id)
+
+
+def draft_again(view: RequestView) -> Draft:
+    """The draft of an earlier request, for "Request again"."""
+    return replace(
+        Draft(
+            view.integration, view.resource_type, view.resource_name, view.permission, view.duration
+        ),
+        justification=view.justification,
+    )
