@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from core.config.secrets import SecretRef
 from core.config.sections import (
@@ -91,13 +92,13 @@ class GatepassConfig(Strict):
             if flow.name in flow_names:
                 raise ValueError(f"{where}.name: {flow.name!r} is used twice")
             flow_names.add(flow.name)
-            integration = by_name.get(flow.integration)
-            if integration is None:
+            target = by_name.get(flow.integration)
+            if target is None:
                 known = ", ".join(sorted(by_name)) or "none are configured"
                 raise ValueError(
                     f"{where}.integration: no integration named {flow.integration!r} ({known})"
                 )
-            _check_flow_against(where, flow, integration.type)
+            _check_flow_against(where, flow, target.type)
         return self
 
     def integration(self, name: str) -> AtlasDatabaseIntegration | AtlasPortalIntegration:
@@ -172,7 +173,7 @@ def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown key (check its spelling; unknown keys are never ignored)"
     if error["type"] == "missing":

@@ -206,4 +206,4 @@ def resolve_settings(
 
 
 def load_settings(path: str | os.PathLike[str], environ: Mapping[str, str]) -> Settings:
-    return resolve_settings(load_config(path), config_path=str(path), environ=environ)
+    return resolve_settings(load_config(Path(path)), config_path=str(path), environ=environ)

@@ -28,7 +28,7 @@ from core.integrations.atlas.auth import (
     ServiceAccountTokens,
     credentials_from_secret,
 )
-from core.integrations.atlas.errors import AtlasUnavailable, error_for
+from core.integrations.atlas.errors import AtlasError, AtlasUnavailable, error_for
 
 log = logging.getLogger("gatepass.atlas")
 
@@ -183,9 +183,10 @@ class AtlasClient:
             page = await self.request("GET", url, version=version, params=query)
             for item in page.get("results") or []:
                 yield item
-            url = self._next_link(page)
-            if url is None or not page.get("results"):
+            following = self._next_link(page)
+            if following is None or not page.get("results"):
                 return
+            url = following
             query = None  # the next link carries its own query
         log.warning("atlas %s: stopped after %d pages", path, MAX_PAGES)
 
@@ -232,8 +233,8 @@ class AtlasClient:
                 attempt -= 1
                 continue
             if response.status_code in RETRY_STATUSES:
-                error = error_for(response, **self._where(method, path))
-                await self._wait_or_raise(attempt, retry_after_seconds(response), error)
+                failure = error_for(response, **self._where(method, path))
+                await self._wait_or_raise(attempt, retry_after_seconds(response), failure)
                 continue
             if response.is_success:
                 return response.json() if response.content else None
@@ -262,7 +263,7 @@ class AtlasClient:
         )
 
     async def _wait_or_raise(
-        self, attempt: int, retry_after: float | None, error: AtlasUnavailable
+        self, attempt: int, retry_after: float | None, error: AtlasError
     ) -> None:
         """Sleep before the next attempt, or raise a retryable error for the job worker."""
         delay = self._retry.delay(attempt, retry_after)

@@ -297,7 +297,8 @@ class AtlasDatabaseAccess:
 
     async def _cluster(self) -> dict[str, Any]:
         path = f"{self._project}/clusters/{segment(self.config.cluster_name)}"
-        return await self._client.get(path, version=Version.CLUSTERS)
+        cluster: dict[str, Any] = await self._client.get(path, version=Version.CLUSTERS)
+        return cluster
 
     async def _create(self, username: str, document: dict[str, Any]) -> str:
         """Create the user with a new password; on 409 adopt it if Gatepass made it."""

@@ -102,7 +102,8 @@ def private_endpoint_string(strings: Mapping[str, Any], endpoint_id: str) -> str
     """The SRV string of the private endpoint whose ``endpoints[].endpointId`` matches."""
     for item in strings.get("privateEndpoint") or []:
         if any(e.get("endpointId") == endpoint_id for e in item.get("endpoints") or []):
-            return item.get("srvConnectionString") or item.get("connectionString")
+            found = item.get("srvConnectionString") or item.get("connectionString")
+            return str(found) if found else None
     return None
 
 

@@ -164,8 +164,8 @@ class AtlasPortalAccess:
             if account is not None and "pre_existing" in account.extra
             else RoleSet()
         )
-        for project, roles in pre_existing.projects.items():
-            keep.projects.setdefault(project, set()).update(roles)
+        for kept_project, kept_roles in pre_existing.projects.items():
+            keep.projects.setdefault(kept_project, set()).update(kept_roles)
         keep.org |= pre_existing.org
         project, role = await self._target(grant)
         if project is None:
@@ -236,7 +236,8 @@ class AtlasPortalAccess:
         for user in page.get("results") or []:
             same = str(user.get("username", "")).lower() == username.lower()
             if same and user.get("orgMembershipStatus") in MEMBER_STATUSES:
-                return user
+                member: dict[str, Any] = user
+                return member
         return None
 
     async def _invite(self, username: str, wanted: RoleSet) -> dict[str, Any]:
@@ -252,7 +253,10 @@ class AtlasPortalAccess:
             },
         }
         try:
-            return await self._client.post(f"{self._org}/users", version=Version.USERS, body=body)
+            invited: dict[str, Any] = await self._client.post(
+                f"{self._org}/users", version=Version.USERS, body=body
+            )
+            return invited
         except AtlasConflict:  # they joined between our look-up and the invitation
             user = await self._find(username)
             if user is None:
