@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import wraps
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -52,6 +53,24 @@ def settings_from(option: Path | None, *, existing_database: bool = True) -> Set
         return load_settings(path, os.environ, existing_database=existing_database)
     except (ConfigError, NoDatabase) as error:
         fail(str(error))
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"gatepass {metadata.version('gatepass')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Just-in-time access to MongoDB Atlas."""
 
 
 def run(coroutine_function: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
