@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import wraps
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,7 +18,7 @@ import typer
 from bot import admin
 from bot.output import emit, fail
 from core.config.schema import ConfigError
-from core.config.settings import CONFIG_ENV, Settings, load_settings
+from core.config.settings import CONFIG_ENV, NoDatabase, Settings, load_settings
 
 app = typer.Typer(
     help="Just-in-time access to MongoDB Atlas.", no_args_is_help=True, add_completion=False
@@ -45,12 +46,31 @@ def config_path(option: Path | None) -> Path:
     return option or Path(os.environ.get(CONFIG_ENV) or "gatepass.yml")
 
 
-def settings_from(option: Path | None) -> Settings:
+def settings_from(option: Path | None, *, existing_database: bool = True) -> Settings:
+    """The settings; by default a command needs the database to exist already (see NoDatabase)."""
     path = config_path(option)
     try:
-        return load_settings(path, os.environ)
-    except ConfigError as error:
+        return load_settings(path, os.environ, existing_database=existing_database)
+    except (ConfigError, NoDatabase) as error:
         fail(str(error))
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"gatepass {metadata.version('gatepass')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Just-in-time access to MongoDB Atlas."""
 
 
 def run(coroutine_function: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
@@ -87,7 +107,7 @@ def check_config(
             f"{path}: the file is valid (secrets not checked)",
         )
         return
-    settings = settings_from(config)
+    settings = settings_from(config, existing_database=False)
     problems = [item.describe() for item in settings.unavailable]
     if online and not problems:
         problems += asyncio.run(admin.online_problems(settings))
@@ -187,7 +207,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
     """Bring the database schema up to date."""
     from core.storage import migrations
 
-    settings = settings_from(config)
+    settings = settings_from(config, existing_database=False)
     migrations.upgrade(settings.database_url)
     typer.echo("database schema is up to date")
 
@@ -226,7 +246,8 @@ def serve(
     """Run the HTTP server (chat platforms, /healthz) and, by default, the job worker."""
     from bot.serve import serve_forever
 
-    serve_forever(settings_from(config), run_worker=not no_worker, host=host, port=port)
+    settings = settings_from(config, existing_database=False)
+    serve_forever(settings, run_worker=not no_worker, host=host, port=port)
 
 
 @app.command("worker")
@@ -234,7 +255,7 @@ def worker(config: ConfigOption = None) -> None:
     """Run only the job worker (any number may run against PostgreSQL)."""
     from bot.serve import work_forever
 
-    work_forever(settings_from(config))
+    work_forever(settings_from(config, existing_database=False))
 
 
 @app.command("teams-package")

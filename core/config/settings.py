@@ -3,11 +3,16 @@
 A platform or integration whose secret cannot be resolved is left out (fail closed) and named,
 with the variable or file to set, in ``Settings.unavailable``: ``serve`` keeps running without
 it and says so on ``/healthz``; ``check-config`` fails on it.
+
+A relative SQLite path in the config file's ``database_url`` is taken from the config file's
+folder (one in ``GATEPASS_DATABASE_URL`` from the current folder), so every command finds the
+same database wherever it is run from; the generated encryption key file sits beside it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +20,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from core.config.schema import GatepassConfig, load_config
+from core.config.schema import ConfigError, GatepassConfig, load_config
 from core.config.secrets import SecretRef, SecretUnavailable, SecretValue
 
 DATABASE_URL_ENV = "GATEPASS_DATABASE_URL"
@@ -128,11 +133,61 @@ class MissingSecrets(Exception):
         self.missing = missing
 
 
-def _default_key_path(database_url: str) -> Path | None:
-    prefix = "sqlite+aiosqlite:///"
-    if not database_url.startswith(prefix) or ":memory:" in database_url:
+_SQLITE_URL = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?):///(?P<path>[^?]*)(?P<query>\?.*)?$")
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file a SQLite URL names; None for another database or an in-memory one."""
+    match = _SQLITE_URL.match(database_url)
+    if match is None or match["path"] in ("", ":memory:"):
         return None
-    return Path(database_url.removeprefix(prefix).split("?", 1)[0] + ".key")
+    query = match["query"] or ""
+    if "mode=memory" in query or "uri=true" in query:
+        return None
+    return Path(match["path"])
+
+
+def anchor_database_url(database_url: str, folder: Path) -> str:
+    """The URL with a relative SQLite path made absolute from ``folder``; others unchanged."""
+    match = _SQLITE_URL.match(database_url)
+    path = sqlite_path(database_url)
+    if match is None or path is None or path.is_absolute():
+        return database_url
+    return f"{match['scheme']}:///{os.path.abspath(folder / path)}{match['query'] or ''}"
+
+
+def _config_folder(config_path: str) -> Path:
+    # abspath, not resolve(): a Kubernetes ConfigMap file is a symlink into a folder that is
+    # renamed on every update, while the folder the file is named in stays put.
+    return Path(os.path.abspath(config_path)).parent
+
+
+class NoDatabase(Exception):
+    """An administrator's command found no SQLite database file (and creates none)."""
+
+    def __init__(self, path: Path, config_path: str) -> None:
+        self.path = path
+        self.config_path = config_path
+        config = os.path.abspath(config_path)
+        super().__init__(
+            f"no database at {path}: create it with "
+            f'"gatepass db upgrade --config {config}" or start "gatepass serve"'
+        )
+
+
+def require_existing_database(database_url: str, *, config_path: str) -> None:
+    """Raise NoDatabase when the URL names a SQLite file that does not exist.
+
+    Other databases are not looked at here: a PostgreSQL database is created by its server.
+    """
+    path = sqlite_path(database_url)
+    if path is not None and not path.is_file():
+        raise NoDatabase(path, config_path)
+
+
+def _default_key_path(database_url: str) -> Path | None:
+    path = sqlite_path(database_url)
+    return None if path is None else path.with_name(path.name + ".key")
 
 
 def _generated_key(path: Path) -> SecretValue:
@@ -172,10 +227,35 @@ def _resolve_encryption_key(
     return key
 
 
-def resolve_settings(
+def resolve_database_url(
     config: GatepassConfig, *, config_path: str, environ: Mapping[str, str]
+) -> str:
+    """``GATEPASS_DATABASE_URL``, else the config's ``database_url`` (a URL, or a reference
+    ``env:NAME`` / ``file:PATH`` to one, so that a password stays out of the file)."""
+    from_environment = environ.get(DATABASE_URL_ENV, "").strip()
+    if from_environment:
+        return anchor_database_url(from_environment, Path.cwd())
+    url = config.database_url
+    if url.startswith(("env:", "file:")):
+        try:
+            url = SecretRef.parse(url).resolve_text(environ)
+        except (ValueError, SecretUnavailable) as error:
+            raise ConfigError(config_path, [f"database_url: {error}"]) from None
+    return anchor_database_url(url, _config_folder(config_path))
+
+
+def resolve_settings(
+    config: GatepassConfig,
+    *,
+    config_path: str,
+    environ: Mapping[str, str],
+    existing_database: bool = False,
 ) -> Settings:
-    database_url = environ.get(DATABASE_URL_ENV) or config.database_url
+    """Resolve every secret. With ``existing_database``, a missing SQLite file raises
+    NoDatabase before anything is written (neither the database nor its key file)."""
+    database_url = resolve_database_url(config, config_path=config_path, environ=environ)
+    if existing_database:
+        require_existing_database(database_url, config_path=config_path)
     settings = Settings(config=config, config_path=config_path, database_url=database_url)
     for component, resolve in (("slack", _resolve_slack), ("teams", _resolve_teams)):
         try:
@@ -205,5 +285,12 @@ def resolve_settings(
     return settings
 
 
-def load_settings(path: str | os.PathLike[str], environ: Mapping[str, str]) -> Settings:
-    return resolve_settings(load_config(Path(path)), config_path=str(path), environ=environ)
+def load_settings(
+    path: str | os.PathLike[str], environ: Mapping[str, str], *, existing_database: bool = False
+) -> Settings:
+    return resolve_settings(
+        load_config(Path(path)),
+        config_path=str(path),
+        environ=environ,
+        existing_database=existing_database,
+    )

@@ -69,6 +69,8 @@ async def test_sync_stores_clusters_databases_and_projects_with_tags(
     tmp_path: Path, atlas: FakeAtlas, encryption_key: str
 ) -> None:
     path, env = setup(tmp_path, atlas, encryption_key)
+    code, _, err = await gatepass("db", "upgrade", "--config", str(path), env=env)
+    assert code == 0, err
     code, out, err = await gatepass("sync", "--json", "--config", str(path), env=env)
     assert code == 0, err
     counts = {row["integration"]: row["resources"] for row in json.loads(out)}
