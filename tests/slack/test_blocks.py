@@ -89,7 +89,7 @@ def test_escalations_reminders_and_progress_are_marked() -> None:
 def test_pending_until_and_reason_are_shown_to_the_approver() -> None:
     text = shown(render(ApprovalRequested(view(), BOB)).blocks)
     assert "Why you: owner of cluster Cluster0 via tag owner=dba" in text
-    assert "Open until 2026-11-24 10:32 UTC" in text and "4 hours" in text
+    assert "Open until: 2026-11-24 10:32 UTC" in text and "4 hours" in text
 
 
 HOSTILE = "*_~`<>&" * 400  # 2800 characters, each one escaped into something longer
