@@ -24,9 +24,10 @@ from bot.teams.cards.elements import (
 )
 from core.config.secrets import SecretValue
 from core.domain import sentences
-from core.domain.durations import describe_duration, format_duration
+from core.domain.durations import format_duration
 from core.domain.lifecycle import Status
 from core.domain.messages import AccessReady, ExpiryWarning
+from core.domain.request_form import duration_choice
 from core.domain.sentences import Fact, Said
 from core.domain.views import RequestView
 from core.use_cases.requests import MAX_JUSTIFICATION
@@ -93,7 +94,7 @@ def ready_card(
 
 
 def _duration_choices(durations: Sequence[timedelta]) -> list[tuple[str, str]]:
-    return [(describe_duration(d), format_duration(d)) for d in durations]
+    return [(c.title, c.value) for c in map(duration_choice, durations)]
 
 
 def warning_card(
