@@ -33,8 +33,10 @@ auto-link bare URLs or channel names in it either.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from core.domain.sentences import utc_text
 
 # --------------------------------------------------------------------------- Block Kit limits
 # In characters. Slack answers ``invalid_blocks`` (messages) or ``invalid_arguments`` (views).
@@ -168,10 +170,10 @@ def user_mention(user_id: str) -> str:
 
 
 def local_time(moment: datetime, *, style: str = "{date_short_pretty} {time}") -> str:
-    """``moment`` shown in each reader's own time zone; UTC text for clients that cannot."""
+    """``moment`` shown in each reader's own time zone; core's UTC text for clients that cannot."""
     if moment.tzinfo is None:
         raise ValueError("a date for Slack must be timezone-aware")
     if not _DATE_FORMAT.fullmatch(style):
         raise ValueError(f"not a Slack date format: {style!r}")
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    fallback = utc_text(moment)
     return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"

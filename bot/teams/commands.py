@@ -6,14 +6,14 @@ from __future__ import annotations
 from botbuilder.core import TurnContext
 
 from bot.teams.cards.elements import Element
-from bot.teams.cards.form import Choices, request_form_card
+from bot.teams.cards.form import request_form_card
 from bot.teams.cards.lists import help_card, my_requests_card, pending_intro_card
-from bot.teams.form import build_form
 from bot.teams.notifier import card_activity
 from bot.teams.render import Cards
 from core.context import Context
 from core.domain.messages import ApprovalRequested
 from core.storage import request_views
+from core.use_cases.request_form import build as build_form
 
 MAX_PENDING_CARDS = 10
 
@@ -49,8 +49,7 @@ class Commands:
         await turn_context.send_activity(card_activity(card))
 
     async def request_form(self, actor: str) -> Element:
-        person = self._ctx.person(actor)
-        return request_form_card(await build_form(self._ctx, person, Choices()))
+        return request_form_card(await build_form(self._ctx, requester=actor))
 
     async def my_requests(self, actor: str) -> Element:
         async with self._ctx.store.reading() as session:

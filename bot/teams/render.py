@@ -22,12 +22,14 @@ from bot.teams.cards.requester import (
 )
 from bot.teams.references import TeamsAccounts
 from core.context import Context
+from core.domain import sentences
 from core.domain.errors import GatepassError
 from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
     ExpiryWarning,
+    Message,
     OwnerAlert,
     RequestOutcome,
     RequestReceived,
@@ -129,20 +131,9 @@ class Cards:
 
 def summary(message: object) -> str:
     """The notification text of a card (plain text: Teams shows it in the activity feed)."""
-    view: RequestView | None = getattr(message, "request", None)
-    if view is None:
+    if not isinstance(message, Message):
         return "Gatepass"
-    what = f"{view.permission} on {view.resource_type} {view.resource_name}"
-    texts = {
-        ApprovalRequested: f"Access request {view.id} from {view.requester_name}: {what}",
-        RequestReceived: f"Request {view.id} sent: {what}",
-        RequestOutcome: f"Request {view.id} is {view.status.value.replace('_', ' ')}",
-        AccessReady: f"Access ready: {what}",
-        ExpiryWarning: f"Your access ends soon: {what}",
-        AccessEnded: f"Your access ended: {what}",
-        OwnerAlert: f"Gatepass needs attention: request {view.id}",
-    }
-    return clean(texts.get(type(message), f"Request {view.id}"), limit=250)
+    return clean(sentences.summary(message), limit=250)
 
 
 def recipient(message: object) -> str | None:

@@ -12,15 +12,17 @@ from sqlmodel import select
 from core.domain.directory import Directory
 from core.domain.errors import RequestNotFound
 from core.domain.lifecycle import Status
+from core.domain.sentences import short_name
 from core.domain.views import ApproverView, DecisionView, RequestView
 from core.storage.models import AccessRequest, Decision, Grant, RequestApprover
 
 
 def _name(directory: Directory, email: str | None) -> str | None:
+    """The person's display name, cut short (``sentences.short_name``) for every message."""
     if email is None:
         return None
     person = directory.person(email)
-    return person.label if person else email
+    return short_name(person.label if person else email)
 
 
 async def load_view(session: AsyncSession, directory: Directory, request_id: str) -> RequestView:

@@ -7,7 +7,6 @@ same choices and ``submit`` accepts exactly what they offer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,22 +15,10 @@ from core.config.schema import AccessFlow
 from core.context import Context
 from core.domain import permissions
 from core.domain.directory import Person, matches_any
-from core.domain.durations import describe_duration
 from core.domain.errors import DurationTooLong, NoMatchingFlow, UnknownResource
+from core.domain.request_form import Draft, longest
 from core.storage import resources
 from core.storage.models import Resource
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A request as filled in, before it is checked."""
-
-    integration: str
-    resource_type: str
-    resource_name: str
-    permission: str
-    duration: timedelta
-    justification: str = ""
 
 
 def flows_for_person(
@@ -76,6 +63,13 @@ def _flows_covering(
         for f in flows_for_person(ctx, person, integration)
         if f.covers(resource_type, resource_name)
     ]
+
+
+def may_request(
+    ctx: Context, person: Person, integration: str, resource_type: str, resource_name: str
+) -> bool:
+    """Whether some flow lets this person request something on this resource."""
+    return bool(_flows_covering(ctx, person, integration, resource_type, resource_name))
 
 
 def permissions_for(
@@ -143,8 +137,6 @@ def choose_flow(ctx: Context, person: Person, draft: Draft) -> AccessFlow:
         raise DurationTooLong("The duration must be positive.", field="duration")
     fitting = [f for f in candidates if draft.duration <= f.max_duration]
     if not fitting:
-        longest = max(f.max_duration for f in candidates)
-        raise DurationTooLong(
-            f"The longest you may request is {describe_duration(longest)}.", field="duration"
-        )
+        most = max(f.max_duration for f in candidates)
+        raise DurationTooLong(longest(most), field="duration")
     return fitting[0]

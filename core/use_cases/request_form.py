@@ -1,111 +1,233 @@
-"""A request form, narrowed step by step: integration → resource → permission → duration, then
-who would approve. Both chat edges render what this returns, so Slack and Teams offer exactly
-the same choices and ``submit`` accepts exactly what they offer.
+"""The request form, filled in step by step: integration → resource → permission → duration, then
+who would approve. Both chat edges show what :func:`build` returns and hand what the person sent
+to :func:`submit`, so Slack and Teams offer exactly the same choices, refuse the same inputs with
+the same words, and ``requests.submit`` gets only what they offer.
 
 A choice that is no longer offered is dropped; a step with a single option is chosen for the
-person; the approvers are previewed with the same checks ``submit`` makes.
+person; the approvers are previewed with the same checks ``requests.submit`` makes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
-from typing import TypeVar
 
-from core.config.schema import AccessFlow
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.context import Context
-from core.domain.directory import Person
-from core.domain.errors import GatepassError
-from core.domain.routing import Routing
+from core.domain.directory import Person, normalize_email
+from core.domain.durations import parse_duration
+from core.domain.errors import GatepassError, InvalidRequest, NoApprovers, NotAllowed
+from core.domain.request_form import (
+    NOTHING_TO_REQUEST,
+    ApproverPreview,
+    Choice,
+    Draft,
+    FormInput,
+    RequestForm,
+    ResourceKey,
+    Step,
+    duration_choice,
+    duration_value,
+    integration_choice,
+    no_permission,
+    permission_choice,
+    pick,
+    read_resource_value,
+    resource_choice,
+    resource_value,
+)
+from core.domain.sentences import short_name
+from core.domain.views import RequestView
+from core.storage import request_views, resources
 from core.storage.models import Resource
 from core.use_cases import eligibility, requests
-from core.use_cases.eligibility import Draft
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class NarrowedForm:
-    integrations: tuple[str, ...]
-    integration: str | None = None
-    resource: Resource | None = None
-    permissions: tuple[str, ...] = ()
-    permission: str | None = None
-    durations: tuple[timedelta, ...] = ()
-    duration: timedelta | None = None
-    flow: AccessFlow | None = None
-    routing: Routing | None = None
-    problem: str | None = None
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.integration and self.resource and self.permission and self.duration)
+MAX_OFFERED_RESOURCES = 100
+MAX_SEARCH_RESULTS = 100
+MAX_SEARCH_TEXT = 100
 
 
-def keep(chosen: T | None, offered: tuple[T, ...]) -> T | None:
-    """The choice if it is still offered; the only option when there is just one."""
-    if chosen is not None and chosen in offered:
-        return chosen
-    return offered[0] if len(offered) == 1 else None
+async def build(ctx: Context, *, requester: str, filled: FormInput | None = None) -> RequestForm:
+    """The form after what ``filled`` holds: the choices of each step, what stays chosen, and
+    who would approve once a permission is chosen."""
+    person = ctx.person(requester)
+    filled = filled or FormInput()
+    form = _integrations(ctx, person, filled)
+    if form.integration.chosen is None:
+        return form
+    integration = form.integration.chosen.value
+    async with ctx.store.reading() as session:
+        listed = await _listed_resources(ctx, session, person, integration, filled.resource)
+        step = pick(tuple(resource_choice(r.type, r.name) for r in listed), filled.resource)
+        chosen = next((r for r in listed if _value(r) == _chosen_value(step)), None)
+        key = ResourceKey(chosen.type, chosen.name) if chosen else None
+        form = _narrowed(ctx, person, replace(form, resource=step), filled, key)
+        if chosen is not None and form.duration.offered:
+            form = await _previewed(ctx, session, person, form, chosen)
+    return form
 
 
-async def _resource(
-    ctx: Context, person: Person, integration: str, chosen: tuple[str, str] | None
-) -> Resource | None:
-    """The chosen resource, if it exists and this person may request something on it."""
-    if chosen is None:
-        return None
-    kind, name = chosen
+async def submit(
+    ctx: Context, *, requester: str, filled: FormInput, platform: str
+) -> RequestView | RequestForm:
+    """Submit what was filled in: the new request, or — for anything missing, not offered or
+    not allowed — the form with the error beside its input (or as its problem), nothing stored.
+
+    When the resource's value names it plainly, it is looked up once, by ``requests.submit``
+    in its transaction; only a refused submission builds the whole form again to show it."""
+    person = ctx.person(requester)
+    claimed = _claimed(ctx, person, filled)
+    form = claimed or await build(ctx, requester=person.email, filled=filled)
+    draft = form.to_draft()
+    if not isinstance(draft, Draft):
+        if claimed is None:
+            return replace(form, errors=draft)
+        full = await build(ctx, requester=person.email, filled=filled)
+        errors = full.to_draft()
+        return replace(full, errors=errors if isinstance(errors, dict) else draft)
     try:
-        async with ctx.store.reading() as session:
-            found = await eligibility.resolve_resource(
-                ctx, session, Draft(integration, kind, name, "", timedelta(0))
-            )
-    except GatepassError:
-        return None
-    return found if eligibility.permissions_for(ctx, person, integration, kind, name) else None
+        return await requests.submit(ctx, requester=person.email, draft=draft, platform=platform)
+    except (InvalidRequest, NoApprovers) as error:
+        field = error.field if isinstance(error, InvalidRequest) else None
+        full = await build(ctx, requester=person.email, filled=filled)
+        return full.refused(field, str(error))
 
 
-async def narrow(
+async def search_resources(
     ctx: Context,
-    person: Person,
     *,
-    integration: str | None,
-    resource: tuple[str, str] | None,
-    permission: str | None,
-    duration: timedelta | None,
-) -> NarrowedForm:
-    integrations = tuple(eligibility.integrations_for(ctx, person))
-    form = NarrowedForm(integrations=integrations, integration=keep(integration, integrations))
-    if form.integration is None:
-        return form
-    found = await _resource(ctx, person, form.integration, resource)
-    if found is None:
-        return form
-    permissions = tuple(
-        eligibility.permissions_for(ctx, person, form.integration, found.type, found.name)
+    requester: str,
+    integration: str,
+    text: str,
+    skip: int = 0,
+    limit: int = MAX_SEARCH_RESULTS,
+) -> list[Choice]:
+    """Typeahead: the resources of ``integration`` this person may request, whose name holds
+    ``text``; ``skip`` and ``limit`` page through them."""
+    person = ctx.person(requester)
+    skip, limit = max(0, skip), max(1, min(limit, MAX_SEARCH_RESULTS))
+    typed = text.strip()[:MAX_SEARCH_TEXT]
+    async with ctx.store.reading() as session:
+        found = await eligibility.resources_for(
+            ctx, session, person, integration, text=typed, limit=skip + limit
+        )
+    return [resource_choice(r.type, r.name) for r in found[skip:]]
+
+
+async def again(ctx: Context, *, requester: str, request_id: str) -> FormInput:
+    """The form filled in as an earlier request of ``requester``'s was ("Request again")."""
+    async with ctx.store.reading() as session:
+        view = await request_views.load_view(session, ctx.directory, request_id)
+    if view.requester != normalize_email(requester):
+        raise NotAllowed(f"Request {request_id} is not yours to request again.")
+    return FormInput.of_draft(requests.draft_again(view))
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def _value(resource: Resource) -> str:
+    return resource_value(resource.type, resource.name)
+
+
+def _chosen_value(step: Step) -> str | None:
+    return step.chosen.value if step.chosen else None
+
+
+def _integrations(ctx: Context, person: Person, filled: FormInput) -> RequestForm:
+    offered = tuple(integration_choice(n) for n in eligibility.integrations_for(ctx, person))
+    form = RequestForm(
+        integration=pick(offered, filled.integration), justification=filled.justification
     )
-    chosen_permission = keep(permission, permissions)
-    form = replace(form, resource=found, permissions=permissions, permission=chosen_permission)
-    if chosen_permission is None:
+    return form if offered else replace(form, problem=NOTHING_TO_REQUEST)
+
+
+def _narrowed(
+    ctx: Context, person: Person, form: RequestForm, filled: FormInput, chosen: ResourceKey | None
+) -> RequestForm:
+    """The permission and duration steps once the resource is known (from the config alone)."""
+    if chosen is None or form.integration.chosen is None:
         return form
-    draft = Draft(form.integration, found.type, found.name, chosen_permission, timedelta(0))
-    durations = tuple(eligibility.durations_for(ctx, person, draft))
-    chosen_duration = keep(duration, durations)
-    form = replace(form, durations=durations, duration=chosen_duration)
-    if not durations:
+    integration = form.integration.chosen.value
+    allowed = eligibility.permissions_for(ctx, person, integration, chosen.type, chosen.name)
+    permission = pick(tuple(permission_choice(p) for p in allowed), filled.permission)
+    form = replace(form, resource_name=chosen.name, permission=permission)
+    if not allowed:
+        return replace(form, problem=no_permission(f"{chosen.type} {chosen.name}"))
+    if permission.chosen is None:
         return form
-    previewed = Draft(
-        draft.integration,
-        draft.resource_type,
-        draft.resource_name,
-        draft.permission,
-        chosen_duration or durations[0],
+    draft = Draft(integration, chosen.type, chosen.name, permission.chosen.value, timedelta(0))
+    offered = tuple(duration_choice(d) for d in eligibility.durations_for(ctx, person, draft))
+    return replace(form, duration=pick(offered, duration_value(filled.duration)))
+
+
+def _claimed(ctx: Context, person: Person, filled: FormInput) -> RequestForm | None:
+    """The form narrowed without reading the database, for a submission whose resource value
+    names the resource plainly; None when only the database can tell."""
+    form = _integrations(ctx, person, filled)
+    key = read_resource_value(filled.resource)
+    if form.integration.chosen is None or key is None or key.digest:
+        return None
+    if not eligibility.may_request(ctx, person, form.integration.chosen.value, key.type, key.name):
+        return None
+    choice = resource_choice(key.type, key.name)
+    step = Step((choice,), choice, filled.resource)
+    return _narrowed(ctx, person, replace(form, resource=step), filled, key)
+
+
+async def _listed_resources(
+    ctx: Context, session: AsyncSession, person: Person, integration: str, sent: str
+) -> list[Resource]:
+    """The resources to offer, and the one sent when this person may request it (it may come
+    from a search, beyond the offered ones)."""
+    offered = await eligibility.resources_for(
+        ctx, session, person, integration, limit=MAX_OFFERED_RESOURCES
+    )
+    found = await _sent_resource(ctx, session, person, integration, sent)
+    if found is None or any(_value(r) == _value(found) for r in offered):
+        return offered
+    return [found, *offered]
+
+
+async def _sent_resource(
+    ctx: Context, session: AsyncSession, person: Person, integration: str, sent: str
+) -> Resource | None:
+    key = read_resource_value(sent)
+    if key is None:
+        return None
+    if key.digest:  # a long name: its start narrows the search, the digest picks it
+        candidates = await eligibility.resources_for(
+            ctx, session, person, integration, text=key.name[:MAX_SEARCH_TEXT], limit=50
+        )
+        return next((r for r in candidates if r.type == key.type and key.names(r.name)), None)
+    found = await resources.get(session, integration, key.type, key.name)
+    if found is None or not eligibility.may_request(ctx, person, integration, key.type, key.name):
+        return None
+    return found
+
+
+async def _previewed(
+    ctx: Context, session: AsyncSession, person: Person, form: RequestForm, chosen: Resource
+) -> RequestForm:
+    """Who would approve: ``requests.preview``'s answer, or why nobody can."""
+    offered = form.duration.chosen or form.duration.offered[0]
+    draft = Draft(
+        chosen.integration,
+        chosen.type,
+        chosen.name,
+        _chosen_value(form.permission) or "",
+        parse_duration(offered.value),
         "(preview)",
     )
     try:
-        async with ctx.store.reading() as session:
-            flow, routing = await requests.preview(ctx, session, person, previewed)
+        flow, routing = await requests.preview(ctx, session, person, draft, resource=chosen)
     except GatepassError as error:
         return replace(form, problem=str(error))
-    return replace(form, flow=flow, routing=routing)
+    return replace(
+        form,
+        justification_required=flow.require_justification,
+        approvers=tuple(ApproverPreview(short_name(a.name), a.reason) for a in routing.approvers),
+        automatic=routing.automatic,
+        approvals_required=flow.approvals_required,
+    )

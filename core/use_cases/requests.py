@@ -29,7 +29,7 @@ from core.domain.routing import Routing, route
 from core.domain.views import RequestView
 from core.jobs import notices, queue
 from core.storage import audit, resources, transitions
-from core.storage.models import AccessRequest, RequestApprover
+from core.storage.models import AccessRequest, RequestApprover, Resource
 from core.storage.request_views import load_view
 from core.use_cases import eligibility
 from core.use_cases.eligibility import Draft
@@ -56,10 +56,16 @@ def _clean_justification(flow: AccessFlow, text: str) -> str:
 
 
 async def preview(
-    ctx: Context, session: AsyncSession, requester: Person, draft: Draft
+    ctx: Context,
+    session: AsyncSession,
+    requester: Person,
+    draft: Draft,
+    *,
+    resource: Resource | None = None,
 ) -> tuple[AccessFlow, Routing]:
-    """The flow a draft matches and who would approve it; the same checks as ``submit``."""
-    resource = await eligibility.resolve_resource(ctx, session, draft)
+    """The flow a draft matches and who would approve it; the same checks as ``submit``.
+    ``resource``: the draft's resource when the caller has resolved it already."""
+    resource = resource or await eligibility.resolve_resource(ctx, session, draft)
     flow = eligibility.choose_flow(ctx, requester, draft)
     chain = await resources.chain(session, resource)
     routing = route(
@@ -77,14 +83,14 @@ async def submit(
 ) -> RequestView:
     person = ctx.person(requester)
     async with ctx.store.transaction() as session:
-        flow, routing = await preview(ctx, session, person, draft)
+        resource = await eligibility.resolve_resource(ctx, session, draft)
+        flow, routing = await preview(ctx, session, person, draft, resource=resource)
         if draft.integration not in ctx.integrations:
             raise InvalidRequest(
                 f"{draft.integration} is not available right now (it is not fully configured).",
                 field="integration",
             )
         justification = _clean_justification(flow, draft.justification)
-        resource = await eligibility.resolve_resource(ctx, session, draft)
         now = ctx.clock.now()
         request = AccessRequest(
             id=new_request_id(),

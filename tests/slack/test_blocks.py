@@ -11,7 +11,7 @@ from bot.slack import ids
 from bot.slack.blocks import render
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.modals import request_modal, resource_options
-from bot.slack.forms import Choices, RequestForm, choices_from_state, resource_value
+from bot.slack.forms import block_id, input_from_state
 from core.domain.lifecycle import Status
 from core.domain.messages import (
     AccessEnded,
@@ -22,8 +22,16 @@ from core.domain.messages import (
     RequestOutcome,
     RequestReceived,
 )
+from core.domain.request_form import (
+    Choice,
+    FormInput,
+    RequestForm,
+    Step,
+    duration_choice,
+    resource_choice,
+    resource_value,
+)
 from core.domain.views import ApproverView, DecisionView, RequestView
-from core.storage.models import Resource
 from tests.fakes.slack_blocks import check_blocks, check_view
 from tests.slack.harness import INJECTIONS, NASTY, buttons, shown, texts
 
@@ -89,7 +97,7 @@ def test_escalations_reminders_and_progress_are_marked() -> None:
 def test_pending_until_and_reason_are_shown_to_the_approver() -> None:
     text = shown(render(ApprovalRequested(view(), BOB)).blocks)
     assert "Why you: owner of cluster Cluster0 via tag owner=dba" in text
-    assert "Open until 2026-11-24 10:32 UTC" in text and "4 hours" in text
+    assert "Open until: 2026-11-24 10:32 UTC" in text and "4 hours" in text
 
 
 HOSTILE = "*_~`<>&" * 400  # 2800 characters, each one escaped into something longer
@@ -139,17 +147,17 @@ def test_the_request_modal_and_home_fit_with_many_items() -> None:
     home = home_view(me="bob@example.com", active=pending, pending=pending, recent=pending)
     assert check_view(home) == []
     long_name = "c" * 255
-    resources = [Resource(integration="i", type=t, name=f"{long_name}{t}") for t in ("a", "b")]
+    resources = [resource_choice(t, f"{long_name}{t}") for t in ("a", "b")]
     options = resource_options(resources * 80)
     assert all(len(o["options"]) <= 100 for o in options["option_groups"])
     value = resource_value("collection", long_name)
     assert len(value) <= 150 and value.startswith("collection#")
     form = RequestForm(
-        choices=Choices("prod-atlas", value, "read", timedelta(hours=1)),
-        integrations=("prod-atlas",),
-        resource=Resource(integration="prod-atlas", type="collection", name=long_name),
-        permissions=("read",),
-        durations=(timedelta(hours=1),),
+        integration=chosen(Choice("prod-atlas", "prod-atlas")),
+        resource=chosen(resource_choice("collection", long_name)),
+        resource_name=long_name,
+        permission=chosen(Choice("read", "read")),
+        duration=chosen(duration_choice(timedelta(hours=1))),
         justification_required=True,
         problem=NASTY,
     )
@@ -158,15 +166,19 @@ def test_the_request_modal_and_home_fit_with_many_items() -> None:
     assert not any(i in t for t in texts(modal, mrkdwn_only=True) for i in INJECTIONS)
 
 
+def chosen(choice: Choice) -> Step:
+    return Step((choice,), choice, choice.value)
+
+
 def test_state_under_an_outdated_block_id_is_ignored() -> None:
-    chosen = Choices("prod-atlas", "database:analytics", "read")
-    stale = Choices("other", "database:analytics", "read")
+    current = FormInput("prod-atlas")
+    stale = FormInput("other")
     values = {
-        chosen.block_id("integration"): {
+        block_id("integration", current): {
             ids.INTEGRATION_SELECT: {"selected_option": {"value": "prod-atlas"}}
         },
-        stale.block_id("resource"): {
+        block_id("resource", stale): {
             ids.RESOURCE_SELECT: {"selected_option": {"value": "database:analytics"}}
         },
     }
-    assert choices_from_state(values) == Choices("prod-atlas")
+    assert input_from_state(values) == FormInput("prod-atlas")

@@ -28,7 +28,7 @@ async def test_home_lists_access_decisions_and_requests(harness: Harness) -> Non
     request_id = await pending_request(harness)
     bob_home = await open_home(harness, BOB)
     assert buttons(bob_home)[ids.APPROVE] == request_id
-    assert "why you: owner of cluster Cluster0" in shown(bob_home)
+    assert "Why you: owner of cluster Cluster0" in shown(bob_home)
 
     await harness.click(BOB, ids.APPROVE, request_id, view_id=bob_home["id"])
     assert await harness.status(request_id) is Status.APPROVED

@@ -22,7 +22,6 @@ from bot.slack import ids
 from bot.slack.blocks import render
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.modals import extend_modal, reason_modal, request_modal, reveal_modal
-from bot.slack.forms import Choices, RequestForm
 from bot.slack.listeners import GROUPS
 from core.domain.lifecycle import Status
 from core.domain.messages import (
@@ -34,9 +33,15 @@ from core.domain.messages import (
     RequestOutcome,
     RequestReceived,
 )
-from core.domain.routing import Approver
+from core.domain.request_form import (
+    ApproverPreview,
+    Choice,
+    RequestForm,
+    Step,
+    duration_choice,
+    resource_choice,
+)
 from core.domain.views import ApproverView, RequestView
-from core.storage.models import Resource
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -138,13 +143,17 @@ def _view(status: Status) -> RequestView:
 def test_every_rendered_id_is_declared() -> None:
     pending, active = _view(Status.PENDING), _view(Status.ACTIVE)
     approver = pending.approvers[0]
+
+    def chosen(choice: Choice) -> Step:
+        return Step((choice,), choice, choice.value)
+
     form = RequestForm(
-        choices=Choices("prod-atlas", "database:analytics", "read", timedelta(hours=1)),
-        integrations=("prod-atlas",),
-        resource=Resource(integration="prod-atlas", type="database", name="analytics"),
-        permissions=("read",),
-        durations=(timedelta(hours=1),),
-        approvers=(Approver("bob@example.com", "Bob", "owner"),),
+        integration=chosen(Choice("prod-atlas", "prod-atlas")),
+        resource=chosen(resource_choice("database", "analytics")),
+        resource_name="analytics",
+        permission=chosen(Choice("read", "read")),
+        duration=chosen(duration_choice(timedelta(hours=1))),
+        approvers=(ApproverPreview("Bob", "owner"),),
     )
     surfaces: list[Any] = [
         render(message).blocks

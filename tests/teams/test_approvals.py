@@ -141,11 +141,11 @@ async def test_approval_reason_required_and_two_approvals(teams: TeamsHarness) -
 
     first = await teams.click(BOB, "approval.approve", {"request": request_id, "reason": "ok"})
     assert "You have decided; waiting for the other approvals." in card_text(first)
-    assert "1 of 2 approvals so far: Bob Ray" in card_text(first)
+    assert "1 of 2 approvals (Bob Ray)" in card_text(first)
     assert await status_of(teams, request_id) is Status.PENDING
     await teams.run_jobs()
     carol = teams.current(teams.latest(CAROL, "Access request"))
-    assert "1 of 2 approvals so far: Bob Ray" in card_text(carol)
+    assert "1 of 2 approvals (Bob Ray)" in card_text(carol)
     assert card_verbs(carol) == ["approval.approve", "approval.deny"]
 
     second = await teams.click(CAROL, "approval.approve", {"request": request_id, "reason": "ok"})

@@ -13,7 +13,7 @@ import pytest
 from bot.teams.cards.access import ready_card, warning_card
 from bot.teams.cards.approval import ApprovalOptions, approval_card
 from bot.teams.cards.elements import clean, refresh, when
-from bot.teams.cards.form import ApproverPreview, Choices, RequestForm, request_form_card
+from bot.teams.cards.form import request_form_card
 from bot.teams.cards.lists import help_card, my_requests_card, pending_intro_card
 from bot.teams.cards.requester import ended_card, outcome_card, owner_alert_card, receipt_card
 from core.config.secrets import SecretValue
@@ -26,6 +26,15 @@ from core.domain.messages import (
     OwnerAlert,
     RequestOutcome,
     RequestReceived,
+)
+from core.domain.request_form import (
+    ApproverPreview,
+    Choice,
+    RequestForm,
+    Step,
+    duration_choice,
+    permission_choice,
+    resource_choice,
 )
 from core.domain.views import ApproverView, DecisionView, RequestView
 from tests.teams.harness import walk
@@ -81,12 +90,19 @@ def view(status: Status = Status.PENDING, **changes: Any) -> RequestView:
 
 PENDING, DENIED, ACTIVE = view(), view(Status.DENIED), view(Status.ACTIVE)
 APPROVER = PENDING.approvers[0]
+
+
+def chosen(choice: Choice) -> Step:
+    return Step((choice,), choice, choice.value)
+
+
 FORM = RequestForm(
-    choices=Choices("prod-atlas", f"database:sales{LINK}", "read", timedelta(hours=1), HOSTILE),
-    integrations=("prod-atlas",),
-    resources=((f"database sales{LINK}", f"database:sales{LINK}"),),
-    permissions=("read",),
-    durations=(timedelta(hours=1),),
+    integration=chosen(Choice("prod-atlas", "prod-atlas")),
+    resource=chosen(resource_choice("database", f"sales{LINK}")),
+    resource_name=f"sales{LINK}",
+    permission=chosen(permission_choice("read")),
+    duration=chosen(duration_choice(timedelta(hours=1))),
+    justification=HOSTILE,
     approvers=(ApproverPreview(f"Bob {LINK}", f"owner {LINK}"),),
     problem=HOSTILE,
     errors={"justification": HOSTILE},

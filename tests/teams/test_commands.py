@@ -119,5 +119,5 @@ async def test_resource_typeahead_answers_application_search(teams: TeamsHarness
     picked = await teams.click(
         ALICE, "form.refresh", {"resource": "database:analytics_eu", "permission": "read"}
     )
-    assert "Who will decide" in card_text(picked)
+    assert "Who will approve" in card_text(picked)
     assert "Dave Kim" in card_text(picked)  # owner tag on analytics_eu: data-eng (not Alice)

@@ -71,7 +71,7 @@ async def test_request_form_narrows_step_by_step_and_previews_the_approvers(
     )
     assert choices(complete, "duration") == ["15m", "1h", "4h", "8h"]
     text = card_text(complete)
-    assert "Who will decide" in text
+    assert "Who will approve" in text
     assert "Bob Ray" in text and "Carol Lin" in text
     assert "owner of cluster Cluster0 via tag owner=dba" in text
     assert card_inputs(complete)["justification"]["value"] == "numbers"

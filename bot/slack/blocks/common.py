@@ -1,25 +1,33 @@
-"""Small Block Kit pieces and the phrases every message shares (who, what, which state).
+"""Small Block Kit pieces, and core's phrases (``core.domain.sentences``) encoded as mrkdwn.
 
-Everything here is pure. Strings from people or outside systems are escaped here, at the last
-moment, with ``text.escape``; every text object is cut to its limit by ``text.mrkdwn`` /
-``text.plain_text``.
+Everything here is pure. Strings from people or outside systems (core's ``Said`` parts) are
+escaped here, at the last moment, with ``text.escape``; every text object is cut to its limit by
+``text.mrkdwn`` / ``text.plain_text``. The wording is core's; only the encoding and the emoji are
+Slack's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.slack import text
-from core.domain.durations import describe_duration
-from core.domain.lifecycle import Status
+from core.domain import sentences
+from core.domain.sentences import At, Fact, Mark, Part, Said, Sentence
 from core.domain.views import RequestView
 
 Block = dict[str, Any]
 
-PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams", "cli": "the Gatepass CLI"}
+HERE = "slack"
+MARKS = {
+    Mark.APPROVED: ":white_check_mark:",
+    Mark.DENIED: ":x:",
+    Mark.CANCELLED: ":no_entry_sign:",
+    Mark.TIMED_OUT: ":hourglass:",
+    Mark.FAILED: ":warning:",
+}
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,13 @@ def section(mrkdwn: str, *, block_id: str | None = None, accessory: Block | None
     return block
 
 
-def fields(pairs: Sequence[tuple[str, str]]) -> Block:
-    """A section of up to ten ``*label*\\nvalue`` fields (values already escaped)."""
+def fields(facts: Sequence[Fact]) -> Block:
+    """A section of up to ten ``*label*\\nvalue`` fields."""
     return {
         "type": "section",
         "fields": [
-            text.mrkdwn(f"*{label}*\n{value}", limit=text.MAX_SECTION_FIELD)
-            for label, value in pairs[: text.MAX_SECTION_FIELDS]
+            text.mrkdwn(labelled(fact), limit=text.MAX_SECTION_FIELD)
+            for fact in facts[: text.MAX_SECTION_FIELDS]
         ],
     }
 
@@ -120,7 +128,7 @@ def capped(blocks: list[Block], limit: int) -> list[Block]:
     return [*blocks[: limit - 1], context(f"… and {len(blocks) - limit + 1} more blocks")]
 
 
-# --------------------------------------------------------------------------- phrases
+# --------------------------------------------------------------------------- core's phrases
 
 
 def inert(value: object) -> str:
@@ -129,101 +137,83 @@ def inert(value: object) -> str:
 
 
 def when(moment: datetime | None) -> str:
-    return text.local_time(moment) if moment is not None else "—"
+    """A moment in each reader's own time zone (core's UTC spelling as the fallback)."""
+    if moment is None:
+        return sentences.NO_TIME
+    return text.local_time(moment)
 
 
-def duration(view: RequestView) -> str:
-    return describe_duration(view.duration)
+def part(value: Part) -> str:
+    if isinstance(value, At):
+        return when(value.moment)
+    if isinstance(value, Said):
+        said = text.escape(value.text, single_line=not value.lines)
+        return f"*{said}*" if value.strong and said else said
+    return value
+
+
+def phrase(parts: Iterable[Part]) -> str:
+    return "".join(part(p) for p in parts)
+
+
+def sentence(said: Sentence) -> str:
+    """A sentence with its emoji; a reason on a line of its own."""
+    line = phrase(said.parts)
+    if said.mark in MARKS:
+        line = f"{MARKS[said.mark]} {line}"
+    if said.reason:
+        line += f"\n*{sentences.REASON}:* {text.escape(said.reason)}"
+    return line
+
+
+def labelled(fact: Fact) -> str:
+    """``*Label*\\nvalue``."""
+    return f"*{fact.label}*\n{part(fact.value)}"
+
+
+def inline(fact: Fact) -> str:
+    """``Label: value`` (for context lines)."""
+    return f"{fact.label}: {part(fact.value)}"
 
 
 def resource(view: RequestView) -> str:
-    return f"{inert(view.resource_type)} *{inert(view.resource_name)}*"
+    return phrase(sentences.resource(view))
 
 
 def what(view: RequestView) -> str:
     """``read on database *analytics* (prod-atlas)``"""
-    return f"{inert(view.permission)} on {resource(view)} ({inert(view.integration)})"
-
-
-def where(platform: str | None) -> str:
-    """`` in Teams`` when something happened on another platform than Slack."""
-    if not platform or platform == "slack":
-        return ""
-    return f" in {PLATFORM_NAMES.get(platform, inert(platform))}"
+    return phrase(sentences.what(view))
 
 
 def request_fields(view: RequestView, *, requester: bool = False) -> Block:
-    pairs = [
-        ("Integration", inert(view.integration)),
-        ("Resource", f"{inert(view.resource_type)} {inert(view.resource_name)}"),
-        ("Permission", inert(view.permission)),
-        ("Duration", duration(view)),
-        ("Request", inert(view.id)),
-    ]
-    if requester:
-        pairs.insert(0, ("Requester", inert(view.requester_name)))
-    if view.extends_request_id:
-        pairs.append(("Extends", inert(view.extends_request_id)))
-    return fields(pairs)
+    return fields(sentences.request_facts(view, requester=requester))
 
 
 def justification(view: RequestView) -> Block:
-    said = text.escape(view.justification) if view.justification else "_No justification given._"
-    return section(f"*Justification*\n{said}")
+    return section(labelled(sentences.justification(view)))
+
+
+def approvers_list(heading: str, approvers: Iterable[tuple[str, str]]) -> str:
+    """``*heading*`` and a ``• name — reason`` line per approver."""
+    lines = [f"• {inert(name)} — {inert(reason)}" for name, reason in approvers]
+    return f"*{heading}*\n" + "\n".join(lines)
 
 
 def approvals_progress(view: RequestView) -> str | None:
-    if view.approvals_required <= 1:
-        return None
-    names = ", ".join(inert(d.approver_name) for d in view.approvals) or "nobody yet"
-    return f"{len(view.approvals)} of {view.approvals_required} approvals ({names})"
+    progress = sentences.approvals_progress(view)
+    return sentence(progress) if progress else None
 
 
 def decision_line(view: RequestView) -> str | None:
     """How the request left pending: the same sentence on every copy and platform."""
-    by = inert(view.decided_by_name or view.decided_by or "")
-    at = when(view.decided_at)
-    status = view.status
-    if status is Status.PENDING:
-        return None
-    if status is Status.DENIED:
-        line = f":x: Denied by {by}{where(view.decided_on)} at {at}"
-        if view.decision_reason:
-            line += f"\n*Reason:* {text.escape(view.decision_reason)}"
-        return line
-    if status is Status.CANCELLED:
-        return f":no_entry_sign: Cancelled by the requester{where(view.decided_on)} at {at}"
-    if status is Status.TIMED_OUT:
-        return f":hourglass: Timed out at {at}: nobody decided in time"
-    if not view.decided_by:
-        return f":white_check_mark: Approved automatically at {at}"
-    line = f":white_check_mark: Approved by {by}{where(view.decided_on)} at {at}"
-    if view.decision_reason:
-        line += f"\n*Reason:* {text.escape(view.decision_reason)}"
-    return line
-
-
-def access_line(view: RequestView) -> str | None:
-    """What became of the access after an approval."""
-    status = view.status
-    if status in (Status.APPROVED, Status.GRANTING):
-        return "Granting the access…"
-    if status is Status.ACTIVE:
-        return f"Access active until {when(view.ends_at)}"
-    if status is Status.EXPIRED:
-        return f"Access expired at {when(view.ended_at)}"
-    if status is Status.REVOKED:
-        reason = f" ({text.escape(view.end_reason)})" if view.end_reason else ""
-        return f"Access removed at {when(view.ended_at)}{reason}"
-    if status is Status.FAILED:
-        return f":warning: Granting failed: {text.escape(view.failure or 'unknown error')}"
-    return None
+    decided = sentences.decision(view, here=HERE)
+    return sentence(decided) if decided else None
 
 
 def state_lines(view: RequestView) -> list[str]:
-    return [line for line in (decision_line(view), access_line(view)) if line]
+    return [sentence(s) for s in sentences.state(view, here=HERE)]
 
 
-def fallback(*parts: str) -> str:
-    """The notification text: already-escaped parts, cut short."""
-    return text.truncate(" ".join(p for p in parts if p), 300)
+def fallback(summary: str) -> str:
+    """The notification text: core's one-line summary, escaped and cut short."""
+    return text.truncate(inert(summary), 300)

@@ -14,14 +14,17 @@ from bot.slack.blocks.common import (
     capped,
     context,
     divider,
-    duration,
     header,
     inert,
+    inline,
+    phrase,
     section,
     state_lines,
     what,
     when,
 )
+from core.domain import sentences
+from core.domain.durations import describe_duration
 from core.domain.lifecycle import Status
 from core.domain.views import RequestView
 
@@ -52,22 +55,19 @@ def _active(view: RequestView) -> list[Block]:
 
 
 def pending_item(view: RequestView, me: str) -> list[Block]:
-    approver = view.approver(me)
-    why = text.escape(approver.reason, single_line=True) if approver else ""
-    body = f"*{inert(view.requester_name)}* asks for {what(view)} for {duration(view)}"
-    blocks: list[Block] = [
+    body = f"{phrase(sentences.asks_for(view))} for {describe_duration(view.duration)}"
+    where = f"Request {inert(view.id)} · open until {when(view.pending_until)}"
+    if view.approver(me) is not None:
+        where += f" · {inline(sentences.why_you(view, me))}"
+    return [
         section(body),
-        context(
-            f"Request {inert(view.id)} · open until {when(view.pending_until)}"
-            + (f" · why you: {why}" if why else "")
-        ),
+        context(where),
         actions(
             button("Approve", action_id=ids.APPROVE, value=view.id, style="primary"),
             button("Deny", action_id=ids.DENY, value=view.id, style="danger"),
             block_id=f"home:decide:{view.id}",
         ),
     ]
-    return blocks
 
 
 def recent_item(view: RequestView) -> list[Block]:

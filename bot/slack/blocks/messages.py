@@ -2,7 +2,7 @@
 
 A message is rendered from the request's current state, so the same builder serves the first
 post and every later update: once the request has moved on, the buttons that no longer apply
-are gone and a line says what happened.
+are gone and a line says what happened. The sentences are core's (``core.domain.sentences``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from bot.slack.blocks.common import (
     Rendered,
     actions,
     approvals_progress,
+    approvers_list,
     button,
     confirm,
     context,
@@ -22,24 +23,18 @@ from bot.slack.blocks.common import (
     fallback,
     fields,
     inert,
+    inline,
     justification,
+    labelled,
+    phrase,
     request_fields,
-    resource,
     section,
+    sentence,
     state_lines,
     what,
-    when,
 )
+from core.domain import messages, sentences
 from core.domain.lifecycle import Status
-from core.domain.messages import (
-    AccessEnded,
-    AccessReady,
-    ApprovalRequested,
-    ExpiryWarning,
-    OwnerAlert,
-    RequestOutcome,
-    RequestReceived,
-)
 from core.domain.views import RequestView
 
 
@@ -49,13 +44,21 @@ def render(message: object) -> Rendered:
     raise TypeError(f"no Slack rendering for {type(message).__name__}")
 
 
+def _rendered(message: messages.Message, blocks: list[Block]) -> Rendered:
+    return Rendered(fallback(sentences.summary(message)), blocks)
+
+
+def _final_state(view: RequestView) -> Block:
+    return section("\n".join(state_lines(view)) or inert(view.status.value))
+
+
 # --------------------------------------------------------------------------- approvers
 
 
 @render.register
-def approval_request(message: ApprovalRequested) -> Rendered:
+def approval_request(message: messages.ApprovalRequested) -> Rendered:
     view, approver = message.request, message.approver
-    lead = f"*{inert(view.requester_name)}* asks for {what(view)}"
+    lead = phrase(sentences.asks_for(view))
     if message.reminder and view.is_pending:
         lead = f":bell: *Reminder:* {lead}"
     if approver.escalation:
@@ -65,8 +68,8 @@ def approval_request(message: ApprovalRequested) -> Rendered:
         request_fields(view),
         justification(view),
         context(
-            f"Why you: {text.escape(approver.reason, single_line=True) or 'you were named'}",
-            f"Open until {when(view.pending_until)}",
+            inline(sentences.why_you(view, approver.email)),
+            inline(sentences.pending_until(view)),
         ),
     ]
     progress = approvals_progress(view)
@@ -81,111 +84,78 @@ def approval_request(message: ApprovalRequested) -> Rendered:
             )
         )
     elif view.is_pending:
-        blocks.append(section("You have decided; waiting for the other approvals."))
+        blocks.append(section(sentences.WAITING_FOR_OTHERS))
     else:
-        blocks.append(section("\n".join(state_lines(view))))
-    return Rendered(
-        fallback(f"Access request {inert(view.id)} from {inert(view.requester_name)}:", what(view)),
-        blocks,
-    )
+        blocks.append(_final_state(view))
+    return _rendered(message, blocks)
 
 
 # --------------------------------------------------------------------------- requester
 
 
 @render.register
-def request_received(message: RequestReceived) -> Rendered:
+def request_received(message: messages.RequestReceived) -> Rendered:
     view = message.request
-    if view.is_pending:
-        lead = f"Your request *{inert(view.id)}* is in: {what(view)}."
-    else:
-        lead = f"Your request *{inert(view.id)}*: {what(view)}."
+    state = " is in" if view.is_pending else ""
+    lead = f"Your request *{inert(view.id)}*{state}: {what(view)}."
     blocks: list[Block] = [section(lead), request_fields(view)]
     if view.approvers:
-        lines = [
-            f"• {inert(a.name)} — {text.escape(a.reason, single_line=True)}" for a in view.approvers
-        ]
-        label = (
-            "Approvers"
-            if view.approvals_required <= 1
-            else (f"Approvers ({view.approvals_required} must approve)")
-        )
-        blocks.append(section(f"*{label}*\n" + "\n".join(lines)))
-    if view.is_pending:
-        blocks.append(context(f"Open until {when(view.pending_until)}"))
-        blocks.append(
-            actions(
-                button(
-                    "Cancel request",
-                    action_id=ids.CANCEL_REQUEST,
-                    value=view.id,
-                    confirm=confirm(
-                        "Cancel this request?",
-                        f"Request {inert(view.id)} will be withdrawn.",
-                        yes="Cancel request",
-                    ),
-                ),
-                block_id=f"receipt:{view.id}",
-            )
-        )
-    else:
-        blocks.append(section("\n".join(state_lines(view))))
-    return Rendered(fallback(f"Request {inert(view.id)} sent:", what(view)), blocks)
+        heading = sentences.approvers_heading(view.approvals_required)
+        listed = approvers_list(heading, ((a.name, a.reason) for a in view.approvers))
+        blocks.append(section(listed))
+    if not view.is_pending:
+        return _rendered(message, [*blocks, _final_state(view)])
+    cancel = button(
+        "Cancel request",
+        action_id=ids.CANCEL_REQUEST,
+        value=view.id,
+        confirm=confirm(
+            "Cancel this request?",
+            f"Request {inert(view.id)} will be withdrawn.",
+            yes="Cancel request",
+        ),
+    )
+    blocks += [
+        context(inline(sentences.pending_until(view))),
+        actions(cancel, block_id=f"receipt:{view.id}"),
+    ]
+    return _rendered(message, blocks)
 
 
 @render.register
-def request_outcome(message: RequestOutcome) -> Rendered:
+def request_outcome(message: messages.RequestOutcome) -> Rendered:
     view = message.request
     line = decision_line(view) or f"Request {inert(view.id)} is {inert(view.status.value)}."
     blocks: list[Block] = [section(f"Request *{inert(view.id)}*: {what(view)}"), section(line)]
-    if view.status is Status.FAILED:
-        blocks.append(section(state_lines(view)[-1]))
+    granted = sentences.access(view)
+    if view.status is Status.FAILED and granted is not None:
+        blocks.append(section(sentence(granted)))
     elif view.status in (Status.APPROVED, Status.GRANTING):
-        blocks.append(context("Gatepass is granting the access; the details follow here."))
-    summary = {
-        Status.DENIED: "denied",
-        Status.CANCELLED: "cancelled",
-        Status.TIMED_OUT: "timed out",
-        Status.FAILED: "could not be granted",
-    }.get(view.status, "approved")
-    return Rendered(fallback(f"Request {inert(view.id)} {summary}."), blocks)
+        blocks.append(context(sentences.GRANTING_NOTE))
+    return _rendered(message, blocks)
 
 
 def _connection_blocks(view: RequestView) -> list[Block]:
-    connection = view.connection or {}
-    blocks: list[Block] = [
-        fields(
-            [
-                ("Username", inert(view.username or "—")),
-                ("Permission", inert(view.permission)),
-                ("Resource", f"{inert(view.resource_type)} {inert(view.resource_name)}"),
-                ("Expires", when(view.ends_at)),
-            ]
-        )
-    ]
-    if connection.get("connection_string"):
-        blocks.append(
-            section(f"*Connection string*\n{text.escape(str(connection['connection_string']))}")
-        )
-    if connection.get("custom_access_details"):
-        details = text.escape(str(connection["custom_access_details"]))
-        blocks.append(section(f"*Access details*\n{details}"))
-    notes = [text.escape(str(n)) for n in connection.get("notes") or [] if n]  # type: ignore[attr-defined]
+    blocks: list[Block] = [fields(sentences.access_facts(view))]
+    blocks += [section(labelled(fact)) for fact in sentences.connection_details(view)]
+    notes = [text.escape(note) for note in sentences.connection_notes(view)]
     if notes:
         blocks.append(context(*notes))
     return blocks
 
 
 @render.register
-def access_ready(message: AccessReady) -> Rendered:
+def access_ready(message: messages.AccessReady) -> Rendered:
     view = message.request
     active = view.status is Status.ACTIVE
     lead = (
         f":unlocked: Your access is ready: {what(view)}" if active else f"Your access: {what(view)}"
     )
     blocks: list[Block] = [section(lead), *_connection_blocks(view)]
+    if not active:
+        return _rendered(message, [*blocks, _final_state(view)])
     buttons: list[Block] = []
-    if active and message.password_waiting and view.password_waiting:
+    if message.password_waiting and view.password_waiting:
         buttons.append(
             button("Reveal password", action_id=ids.REVEAL_PASSWORD, value=view.id, style="primary")
         )
@@ -195,12 +165,9 @@ def access_ready(message: AccessReady) -> Rendered:
                 "in this conversation."
             )
         )
-    if active:
-        buttons.append(_done_button(view))
-        blocks.append(actions(*buttons, block_id=f"ready:{view.id}"))
-    else:
-        blocks.append(section("\n".join(state_lines(view)) or inert(view.status.value)))
-    return Rendered(fallback(f"Access ready: {what(view)}"), blocks)
+    buttons.append(_done_button(view))
+    blocks.append(actions(*buttons, block_id=f"ready:{view.id}"))
+    return _rendered(message, blocks)
 
 
 def _done_button(view: RequestView) -> Block:
@@ -217,46 +184,41 @@ def _done_button(view: RequestView) -> Block:
 
 
 @render.register
-def expiry_warning(message: ExpiryWarning) -> Rendered:
+def expiry_warning(message: messages.ExpiryWarning) -> Rendered:
     view = message.request
-    blocks: list[Block] = [
-        section(f":hourglass_flowing_sand: Your {what(view)} access ends at {when(view.ends_at)}.")
+    blocks: list[Block] = [section(f":hourglass_flowing_sand: {phrase(sentences.ends_soon(view))}")]
+    if view.status is not Status.ACTIVE:
+        return _rendered(message, [*blocks, _final_state(view)])
+    blocks += [
+        actions(
+            button("Extend", action_id=ids.EXTEND, value=view.id, style="primary"),
+            _done_button(view),
+            block_id=f"expiry:{view.id}",
+        ),
+        context(sentences.EXTENDING_NOTE),
     ]
-    if view.status is Status.ACTIVE:
-        blocks.append(
-            actions(
-                button("Extend", action_id=ids.EXTEND, value=view.id, style="primary"),
-                _done_button(view),
-                block_id=f"expiry:{view.id}",
-            )
-        )
-        blocks.append(context("Extending asks for a new approval."))
-    else:
-        blocks.append(section("\n".join(state_lines(view)) or inert(view.status.value)))
-    return Rendered(fallback(f"Your access to {resource(view)} ends soon."), blocks)
+    return _rendered(message, blocks)
 
 
 @render.register
-def access_ended(message: AccessEnded) -> Rendered:
+def access_ended(message: messages.AccessEnded) -> Rendered:
     view = message.request
-    if view.status is Status.EXPIRED:
-        line = f"Your {what(view)} access expired at {when(view.ended_at)}."
-    else:
-        reason = f": {text.escape(view.end_reason)}" if view.end_reason else "."
-        line = f"Your {what(view)} access was removed at {when(view.ended_at)}{reason}"
-    blocks = [section(f":lock: {line}"), context(f"Request {inert(view.id)}")]
-    return Rendered(fallback(f"Your access to {resource(view)} ended."), blocks)
+    blocks = [
+        section(f":lock: {phrase(sentences.ended(view))}"),
+        context(f"Request {inert(view.id)}"),
+    ]
+    return _rendered(message, blocks)
 
 
 # --------------------------------------------------------------------------- owners
 
 
 @render.register
-def owner_alert(message: OwnerAlert) -> Rendered:
+def owner_alert(message: messages.OwnerAlert) -> Rendered:
     view = message.request
     blocks = [
         section(f":warning: *Gatepass needs attention*\n{text.escape(message.problem)}"),
         request_fields(view, requester=True),
         context(*state_lines(view) or [inert(view.status.value)]),
     ]
-    return Rendered(fallback(f"Gatepass needs attention: request {inert(view.id)}"), blocks)
+    return _rendered(message, blocks)

@@ -3,38 +3,45 @@ plain notices (loading, done, refused)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.slack import ids, text
+from bot.slack import forms, ids, text
 from bot.slack.blocks.common import (
     Block,
+    approvers_list,
     capped,
     context,
     inert,
     justification,
     option,
+    phrase,
     request_fields,
     section,
     what,
-    when,
 )
-from bot.slack.forms import (
+from core.domain import sentences
+from core.domain.request_form import (
+    APPROVERS_LATER,
+    AUTOMATIC,
+    CHOICES,
     DURATION,
     INTEGRATION,
     JUSTIFICATION,
+    NOTHING_TO_REQUEST,
     PERMISSION,
     RESOURCE,
+    Choice,
+    FormInput,
     RequestForm,
-    duration_value,
-    resource_value,
+    duration_choice,
 )
-from core.domain.durations import describe_duration
 from core.domain.views import RequestView
-from core.storage.models import Resource
 from core.use_cases.requests import MAX_JUSTIFICATION
 
 View = dict[str, Any]
+TITLE = "Request access"
 REASON_BLOCK = "reason"
 
 
@@ -70,6 +77,20 @@ def loading(title: str) -> View:
     return notice(title, ":hourglass_flowing_sand: One moment…")
 
 
+def _input(block_id: str, label: str, element: Block, *, hint: str = "", **extra: bool) -> Block:
+    """An input block around ``element`` (``extra``: dispatch_action, optional)."""
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": text.plain_text(label, limit=text.MAX_INPUT_LABEL),
+        "element": element,
+        **extra,
+    }
+    if hint:
+        block["hint"] = text.plain_text(hint, limit=text.MAX_INPUT_HINT)
+    return block
+
+
 def _select(
     *,
     block_id: str,
@@ -79,7 +100,6 @@ def _select(
     initial: Block | None,
     placeholder: str,
     dispatch: bool = True,
-    hint: str | None = None,
 ) -> Block:
     element: Block = {
         "type": "static_select",
@@ -89,16 +109,7 @@ def _select(
     }
     if initial is not None:
         element["initial_option"] = initial
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": text.plain_text(label, limit=text.MAX_INPUT_LABEL),
-        "element": element,
-        "dispatch_action": dispatch,
-    }
-    if hint:
-        block["hint"] = text.plain_text(hint, limit=text.MAX_INPUT_HINT)
-    return block
+    return _input(block_id, label, element, dispatch_action=dispatch)
 
 
 def _text_input(
@@ -112,126 +123,104 @@ def _text_input(
     }
     if initial:
         element["initial_value"] = initial[:MAX_JUSTIFICATION]
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": text.plain_text(label, limit=text.MAX_INPUT_LABEL),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = text.plain_text(hint, limit=text.MAX_INPUT_HINT)
-    return block
+    return _input(block_id, label, element, hint=hint, optional=optional)
 
 
-def resource_option(resource: Resource) -> Block:
-    return option(resource.name, resource_value(resource.type, resource.name))
+def _option(choice: Choice) -> Block:
+    return option(choice.title, choice.value)
 
 
-def resource_options(found: list[Resource]) -> dict[str, list[Block]]:
+def resource_options(found: Sequence[Choice]) -> dict[str, list[Block]]:
     """``options`` for an external_select; grouped by type (``option_groups``) when mixed."""
-    kinds = list(dict.fromkeys(r.type for r in found))
+    kinds = list(dict.fromkeys(c.group for c in found))
     if len(kinds) <= 1:
-        return {"options": [resource_option(r) for r in found][: text.MAX_OPTIONS]}
+        return {"options": [_option(c) for c in found][: text.MAX_OPTIONS]}
     return {
         "option_groups": [
             {
                 "label": text.plain_text(
                     f"{kind.capitalize()}s", limit=text.MAX_OPTION_GROUP_LABEL
                 ),
-                "options": [resource_option(r) for r in found if r.type == kind][
-                    : text.MAX_OPTIONS
-                ],
+                "options": [_option(c) for c in found if c.group == kind][: text.MAX_OPTIONS],
             }
             for kind in kinds
         ]
     }
 
 
-def _duration_option(duration: timedelta) -> Block:
-    return option(describe_duration(duration), duration_value(duration))
+def _choice_input(
+    form: RequestForm, field: str, *, label: str, placeholder: str, filled: FormInput
+) -> Block:
+    step = form.step(field)
+    return _select(
+        block_id=forms.block_id(field, filled),
+        action_id=forms.ACTION_OF[field],
+        label=label,
+        options=[_option(c) for c in step.offered],
+        initial=_option(step.chosen) if step.chosen else None,
+        placeholder=placeholder,
+    )
+
+
+def _resource_input(form: RequestForm, filled: FormInput) -> Block:
+    """An external_select: its options come from the typeahead (``resource_options``)."""
+    element: Block = {
+        "type": "external_select",
+        "action_id": ids.RESOURCE_SELECT,
+        "placeholder": text.plain_text("Search resources", limit=text.MAX_PLACEHOLDER),
+        "min_query_length": 0,
+    }
+    if form.resource.chosen is not None:
+        element["initial_option"] = _option(form.resource.chosen)
+    return _input(
+        forms.block_id(RESOURCE, filled),
+        "Resource",
+        element,
+        hint="Clusters, databases and projects Gatepass has discovered.",
+        dispatch_action=True,
+    )
+
+
+_SELECTS = {
+    INTEGRATION: ("Integration", "Choose an integration"),
+    PERMISSION: ("Permission", "Choose a permission"),
+    DURATION: ("Duration", "For how long?"),
+}
+
+
+def _choices(form: RequestForm) -> list[Block]:
+    """The inputs the form shows now, each appearing once the one above it is chosen."""
+    filled = form.chosen()
+    blocks: list[Block] = []
+    for field in CHOICES:
+        if not form.shows(field):
+            continue
+        if field == RESOURCE:
+            blocks.append(_resource_input(form, filled))
+            continue
+        label, placeholder = _SELECTS[field]
+        blocks.append(
+            _choice_input(form, field, label=label, placeholder=placeholder, filled=filled)
+        )
+    return blocks
 
 
 def request_modal(form: RequestForm) -> View:
     """The request form with what is chosen so far and who would approve it."""
-    chosen = form.choices
-    if not form.integrations:
-        return notice(
-            "Request access",
-            "No access flow lets you request access to anything yet. Ask an administrator.",
-        )
-    options = [option(name, name) for name in form.integrations]
-    blocks: list[Block] = [
-        _select(
-            block_id=chosen.block_id(INTEGRATION),
-            action_id=ids.INTEGRATION_SELECT,
-            label="Integration",
-            options=options,
-            initial=option(chosen.integration, chosen.integration) if chosen.integration else None,
-            placeholder="Choose an integration",
-        )
-    ]
-    if chosen.integration:
-        element: Block = {
-            "type": "external_select",
-            "action_id": ids.RESOURCE_SELECT,
-            "placeholder": text.plain_text("Search resources", limit=text.MAX_PLACEHOLDER),
-            "min_query_length": 0,
-        }
-        if form.resource is not None:
-            element["initial_option"] = resource_option(form.resource)
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": chosen.block_id(RESOURCE),
-                "label": text.plain_text("Resource", limit=text.MAX_INPUT_LABEL),
-                "element": element,
-                "dispatch_action": True,
-                "hint": text.plain_text(
-                    "Clusters, databases and projects Gatepass has discovered.",
-                    limit=text.MAX_INPUT_HINT,
-                ),
-            }
-        )
-    if form.resource is not None and not form.permissions:
-        blocks.append(section(":warning: No access flow lets you request a permission on it."))
-    elif form.resource is not None:
-        blocks.append(
-            _select(
-                block_id=chosen.block_id(PERMISSION),
-                action_id=ids.PERMISSION_SELECT,
-                label="Permission",
-                options=[option(p, p) for p in form.permissions],
-                initial=option(chosen.permission, chosen.permission) if chosen.permission else None,
-                placeholder="Choose a permission",
-            )
-        )
-    if chosen.permission and form.durations:
-        blocks.append(
-            _select(
-                block_id=chosen.block_id(DURATION),
-                action_id=ids.DURATION_SELECT,
-                label="Duration",
-                options=[_duration_option(d) for d in form.durations],
-                initial=_duration_option(chosen.duration) if chosen.duration else None,
-                placeholder="For how long?",
-            )
-        )
-    blocks.append(
-        _text_input(
-            block_id=JUSTIFICATION,
-            action_id=ids.JUSTIFICATION_INPUT,
-            label="Justification",
-            optional=not form.justification_required,
-            initial=chosen.justification,
-            hint="Why you need this access; the approvers read it.",
-        )
+    if not form.integration.offered:
+        return notice(TITLE, f":warning: {text.escape(form.problem or NOTHING_TO_REQUEST)}")
+    justification_input = _text_input(
+        block_id=JUSTIFICATION,
+        action_id=ids.JUSTIFICATION_INPUT,
+        label="Justification",
+        optional=not form.justification_required,
+        initial=form.justification,
+        hint="Why you need this access; the approvers read it.",
     )
-    blocks.append(_approvers_preview(form))
     return _modal(
-        title="Request access",
+        title=TITLE,
         callback_id=ids.REQUEST_SUBMIT,
-        blocks=blocks,
+        blocks=[*_choices(form), justification_input, _approvers_preview(form)],
         submit="Request",
         close="Cancel",
     )
@@ -241,14 +230,12 @@ def _approvers_preview(form: RequestForm) -> Block:
     if form.problem:
         return section(f":warning: {text.escape(form.problem)}", block_id="approvers")
     if form.automatic:
-        return section(":zap: Approved automatically by its access flow.", block_id="approvers")
+        return section(f":zap: {AUTOMATIC}", block_id="approvers")
     if not form.approvers:
-        return context("Choose a resource and a permission to see who will approve.")
-    lines = [
-        f"• {inert(a.name)} — {text.escape(a.reason, single_line=True)}" for a in form.approvers
-    ]
-    need = "" if form.approvals_required <= 1 else f" ({form.approvals_required} must approve)"
-    return section(f"*Who will approve{need}*\n" + "\n".join(lines), block_id="approvers")
+        return context(APPROVERS_LATER)
+    heading = sentences.approvers_heading(form.approvals_required, preview=True)
+    listed = approvers_list(heading, ((a.name, a.reason) for a in form.approvers))
+    return section(listed, block_id="approvers")
 
 
 # --------------------------------------------------------------------------- approvers
@@ -257,7 +244,7 @@ def _approvers_preview(form: RequestForm) -> Block:
 def reason_modal(*, view: RequestView, outcome: str, private_metadata: str) -> View:
     deny = outcome == "deny"
     blocks: list[Block] = [
-        section(f"*{inert(view.requester_name)}* asks for {what(view)}"),
+        section(phrase(sentences.asks_for(view))),
         request_fields(view),
         justification(view),
         _text_input(
@@ -285,12 +272,12 @@ def extend_modal(*, view: RequestView, durations: list[timedelta], private_metad
     if not durations:
         return notice("Extend access", "No access flow lets you extend this access.")
     blocks: list[Block] = [
-        section(f"Your {what(view)} access ends at {when(view.ends_at)}."),
+        section(phrase(sentences.ends_soon(view))),
         _select(
             block_id=DURATION,
             action_id=ids.DURATION_SELECT,
             label="Extend by",
-            options=[_duration_option(d) for d in durations],
+            options=[_option(duration_choice(d)) for d in durations],
             initial=None,
             placeholder="For how long?",
             dispatch=False,

@@ -11,37 +11,15 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import ids
 from bot.slack.blocks import modals
 from bot.slack.deps import Deps
-from bot.slack.forms import (
-    DURATION,
-    INTEGRATION,
-    JUSTIFICATION,
-    PERMISSION,
-    RESOURCE,
-    Choices,
-    build_form,
-    choices_from_draft,
-    choices_from_state,
-    error_block,
-    find_resource,
-    resources_matching,
-)
+from bot.slack.forms import error_block, input_from_state
 from bot.slack.replies import SLACK_TROUBLE, actor, clicked_value, error_text
-from core.domain.errors import GatepassError, InvalidRequest, NotAllowed, NotInDirectory
-from core.storage import request_views
-from core.use_cases import requests
-from core.use_cases.eligibility import Draft
+from core.domain.errors import GatepassError, NotInDirectory
+from core.domain.request_form import JUSTIFICATION, FormInput, RequestForm
+from core.use_cases import request_form
 
-TITLE = "Request access"
+TITLE = modals.TITLE
 MAX_ERROR = 1000
 CHOICES = (ids.INTEGRATION_SELECT, ids.RESOURCE_SELECT, ids.PERMISSION_SELECT, ids.DURATION_SELECT)
-
-
-async def _again(deps: Deps, email: str, request_id: str) -> Choices:
-    async with deps.ctx.store.reading() as session:
-        view = await request_views.load_view(session, deps.ctx.directory, request_id)
-    if view.requester != email:
-        raise NotAllowed(f"Request {request_id} is not yours to request again.")
-    return choices_from_draft(requests.draft_again(view))
 
 
 async def open_request_modal(
@@ -59,8 +37,12 @@ async def open_request_modal(
     stranger: NotInDirectory | None = None
     try:
         email = await deps.identity.email_for(user_id)
-        choices = await _again(deps, email, again) if again else Choices()
-        form = await build_form(deps.ctx, deps.ctx.person(email), choices)
+        filled = (
+            await request_form.again(deps.ctx, requester=email, request_id=again)
+            if again
+            else FormInput()
+        )
+        form = await request_form.build(deps.ctx, requester=email, filled=filled)
         view = modals.request_modal(form)
     except NotInDirectory as error:
         stranger, view = error, modals.notice(TITLE, error_text(error))
@@ -97,10 +79,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await deps.in_flight.after_ack()
         current = body.get("view") or {}
-        choices = choices_from_state(current.get("state", {}).get("values", {}))
+        filled = input_from_state(current.get("state", {}).get("values", {}))
         try:
             email = await deps.identity.email_for(actor(body))
-            form = await build_form(deps.ctx, deps.ctx.person(email), choices)
+            form = await request_form.build(deps.ctx, requester=email, filled=filled)
             view = modals.request_modal(form)
         except GatepassError as error:
             view = modals.notice(TITLE, error_text(error))
@@ -121,14 +103,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def _suggest(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
     """Resources matching what the person typed, among those a flow lets them request."""
     values = (body.get("view") or {}).get("state", {}).get("values", {})
-    choices = choices_from_state(values)
-    if not choices.integration:
+    filled = input_from_state(values)
+    if not filled.integration:
         await ack(options=[])
         return
     try:
         email = await deps.identity.email_for(actor(body))
-        found = await resources_matching(
-            deps.ctx, deps.ctx.person(email), choices.integration, str(body.get("value", ""))
+        found = await request_form.search_resources(
+            deps.ctx,
+            requester=email,
+            integration=filled.integration,
+            text=str(body.get("value", "")),
         )
     except (GatepassError, SlackApiError):
         await ack(options=[])
@@ -138,53 +123,35 @@ async def _suggest(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
 
 async def _submitted(deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
     values = view.get("state", {}).get("values", {})
-    choices = choices_from_state(values)
+    filled = input_from_state(values)
     try:
         email = await deps.identity.email_for(actor(body))
-        draft = await _draft(deps, email, choices)
-        await requests.submit(deps.ctx, requester=email, draft=draft, platform=deps.platform)
-    except NotInDirectory as error:
+        outcome = await request_form.submit(
+            deps.ctx, requester=email, filled=filled, platform=deps.platform
+        )
+    except GatepassError as error:  # not in the directory, or nothing the form can show
         await ack(response_action="update", view=modals.notice(TITLE, error_text(error)))
-        return
-    except InvalidRequest as error:
-        await ack(response_action="errors", errors=_errors(values, choices, error.field, error))
-        return
-    except GatepassError as error:
-        await ack(response_action="errors", errors=_errors(values, choices, None, error))
         return
     except SlackApiError as error:  # users.info failed: the person can simply submit again
         deps.logger.warning("could not identify %s: %s", actor(body), error)
-        block = error_block(values, choices, JUSTIFICATION)
+        block = error_block(values, filled, JUSTIFICATION)
         await ack(response_action="errors", errors={block: SLACK_TROUBLE})
+        return
+    if isinstance(outcome, RequestForm):
+        await _refused(ack, values, filled, outcome)
         return
     await ack()  # closes the modal; the receipt DM comes from the notify_requester job
 
 
-def _errors(
-    values: dict[str, Any], choices: Choices, field: str | None, error: Exception
-) -> dict[str, str]:
-    return {error_block(values, choices, field): str(error)[:MAX_ERROR]}
-
-
-async def _draft(deps: Deps, email: str, choices: Choices) -> Draft:
-    """The draft the modal holds; a field error for the first input left empty."""
-    person = deps.ctx.person(email)
-    if not choices.integration:
-        raise InvalidRequest("Choose an integration.", field=INTEGRATION)
-    resource = await find_resource(deps.ctx, person, choices.integration, choices.resource)
-    if resource is None:
-        raise InvalidRequest("Choose a resource.", field=RESOURCE)
-    if not choices.permission:
-        raise InvalidRequest("Choose a permission.", field=PERMISSION)
-    if choices.duration is None:
-        # No duration input yet (it appears once a permission is chosen): choose one there.
-        field = DURATION if choices.permission else PERMISSION
-        raise InvalidRequest("Choose how long you need the access.", field=field)
-    return Draft(
-        choices.integration,
-        resource.type,
-        resource.name,
-        choices.permission,
-        choices.duration,
-        choices.justification,
-    )
+async def _refused(
+    ack: AsyncAck, values: dict[str, Any], filled: FormInput, form: RequestForm
+) -> None:
+    """Errors beside their inputs; a problem of the whole form on the form shown again."""
+    if form.errors:
+        errors = {
+            error_block(values, filled, field): message[:MAX_ERROR]
+            for field, message in form.errors.items()
+        }
+        await ack(response_action="errors", errors=errors)
+    else:
+        await ack(response_action="update", view=modals.request_modal(form))

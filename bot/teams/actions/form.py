@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.teams.actions.base import Answer, Click, show
-from bot.teams.cards import verbs
 from bot.teams.cards.form import request_form_card, submitted_card
-from bot.teams.form import build_form, choices_from, draft_from
-from core.domain.errors import GatepassError, InvalidRequest
-from core.use_cases import requests
+from bot.teams.form import input_from
+from core.domain.request_form import RequestForm
+from core.use_cases import request_form
 
 
 async def refresh(click: Click) -> Answer:
-    person = click.ctx.person(click.actor)
-    choices, errors = choices_from(click.data)
-    return show(request_form_card(await build_form(click.ctx, person, choices, errors=errors)))
+    filled = input_from(click.data)
+    form = await request_form.build(click.ctx, requester=click.actor, filled=filled)
+    return show(request_form_card(form))
 
 
 async def submit(click: Click) -> Answer:
-    person = click.ctx.person(click.actor)
-    sent, errors = choices_from(click.data)
-    form = await build_form(click.ctx, person, sent, errors=errors)
-    if errors:
-        return show(request_form_card(form))
-    draft = draft_from(sent, form)
-    if isinstance(draft, dict):
-        return show(request_form_card(replace(form, errors=draft)))
-    try:
-        view = await requests.submit(
-            click.ctx, requester=click.actor, draft=draft, platform=click.platform
-        )
-    except InvalidRequest as error:
-        if error.field in verbs.FORM_FIELDS:
-            return show(request_form_card(replace(form, errors={error.field: str(error)})))
-        return show(request_form_card(replace(form, problem=str(error))))
-    except GatepassError as error:
-        return show(request_form_card(replace(form, problem=str(error))))
-    return show(submitted_card(view))
+    """The request is in, or the form comes back with what to fix (nothing is stored)."""
+    outcome = await request_form.submit(
+        click.ctx, requester=click.actor, filled=input_from(click.data), platform=click.platform
+    )
+    if isinstance(outcome, RequestForm):
+        return show(request_form_card(outcome))
+    return show(submitted_card(outcome))

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from bot.teams.cards import verbs
-from bot.teams.cards.common import state_lines, what
+from bot.teams.cards.common import fact, parts, state_lines, what
 from bot.teams.cards.elements import (
     Element,
     Notice,
@@ -16,41 +16,27 @@ from bot.teams.cards.elements import (
     choice_set,
     container,
     execute,
-    fact,
     heading,
     line,
     note,
     problem,
     text_input,
-    time_fact,
-    utc,
 )
 from core.config.secrets import SecretValue
-from core.domain.durations import describe_duration, format_duration
+from core.domain import sentences
+from core.domain.durations import format_duration
 from core.domain.lifecycle import Status
 from core.domain.messages import AccessReady, ExpiryWarning
+from core.domain.request_form import duration_choice
+from core.domain.sentences import Fact, Said
 from core.domain.views import RequestView
 from core.use_cases.requests import MAX_JUSTIFICATION
 
 
 def _connection(view: RequestView) -> list[Element]:
-    connection = view.connection or {}
-    items: list[Element] = [
-        fact("Username", Run(view.username or "—", monospace=True)),
-        fact("Permission", view.permission),
-        fact("Resource", f"{view.resource_type} {view.resource_name}"),
-        time_fact("Expires", view.ends_at),
-    ]
-    if connection.get("connection_string"):
-        items.append(
-            fact("Connection string", Run(str(connection["connection_string"]), monospace=True))
-        )
-    if connection.get("custom_access_details"):
-        items.append(fact("Access details", str(connection["custom_access_details"])))
-    notes = connection.get("notes")
-    if isinstance(notes, Sequence) and not isinstance(notes, str):
-        items += [line(Run(str(n), subtle=True), spacing="Small") for n in notes if n]
-    return items
+    facts = (*sentences.access_facts(view), *sentences.connection_details(view))
+    notes = sentences.connection_notes(view)
+    return [fact(f) for f in facts] + [line(Run(n, subtle=True), spacing="Small") for n in notes]
 
 
 def _done(view: RequestView, origin: str) -> Element:
@@ -74,7 +60,7 @@ def ready_card(
         body.append(
             container(
                 [
-                    fact("Password", Run(password.reveal(), monospace=True)),
+                    fact(Fact("Password", Said(password.reveal(), literal=True))),
                     note(
                         "Shown once, only to you. Copy it now: Gatepass does not keep it and "
                         "cannot show it again.",
@@ -108,7 +94,7 @@ def ready_card(
 
 
 def _duration_choices(durations: Sequence[timedelta]) -> list[tuple[str, str]]:
-    return [(describe_duration(d), format_duration(d)) for d in durations]
+    return [(c.title, c.value) for c in map(duration_choice, durations)]
 
 
 def warning_card(
@@ -123,8 +109,8 @@ def warning_card(
     view, errors, typed = message.request, errors or {}, typed or {}
     body: list[Element] = [
         heading("⏳ Your access ends soon"),
-        line("Your ", *what(view), f" access ends at {utc(view.ends_at)}."),
-        time_fact("Ends", view.ends_at),
+        line(*parts(sentences.ends_soon(view))),
+        fact(Fact("Ends", sentences.At(view.ends_at))),
     ]
     actions: list[Element] = []
     if view.status is Status.ACTIVE:
@@ -150,7 +136,7 @@ def warning_card(
             )
             if errors.get(verbs.JUSTIFICATION):
                 body.append(problem(errors[verbs.JUSTIFICATION]))
-            body.append(note("Extending asks for a new approval."))
+            body.append(note(sentences.EXTENDING_NOTE))
             actions.append(
                 execute(
                     "Extend",

@@ -13,19 +13,18 @@ from dataclasses import dataclass
 from bot.teams.cards import verbs
 from bot.teams.cards.common import (
     approvals_progress,
+    fact,
     justification,
+    parts,
     pending_until,
     request_facts,
     state_lines,
-    what,
 )
 from bot.teams.cards.elements import (
     Element,
     Notice,
-    Run,
     card,
     execute,
-    fact,
     heading,
     line,
     note,
@@ -33,8 +32,8 @@ from bot.teams.cards.elements import (
     refresh,
     text_input,
 )
+from core.domain import sentences
 from core.domain.messages import ApprovalRequested
-from core.domain.views import RequestView
 from core.use_cases.requests import MAX_JUSTIFICATION
 
 
@@ -56,15 +55,6 @@ def _title(message: ApprovalRequested) -> str:
     if message.reminder and view.is_pending:
         return "🔔 Reminder: access request"
     return "Access request"
-
-
-def _why(view: RequestView, email: str) -> Element:
-    chosen = view.approver(email)
-    if email == view.requester:
-        return fact("Why you", Run("This is your own request: you cannot decide on it.", bold=True))
-    if chosen is None:
-        return fact("Why you", Run("You are not an approver of this request.", bold=True))
-    return fact("Why you", chosen.reason or "you were named as an approver")
 
 
 def _decision_inputs(options: ApprovalOptions) -> list[Element]:
@@ -89,11 +79,11 @@ def approval_card(message: ApprovalRequested, options: ApprovalOptions | None = 
     view, email = message.request, message.approver.email
     body: list[Element] = [
         heading(_title(message)),
-        line(Run(view.requester_name, bold=True), " asks for ", *what(view)),
+        line(*parts(sentences.asks_for(view))),
         *request_facts(view),
         justification(view),
         pending_until(view),
-        _why(view, email),
+        fact(sentences.why_you(view, email)),
     ]
     progress = approvals_progress(view)
     if progress is not None:
@@ -109,9 +99,9 @@ def approval_card(message: ApprovalRequested, options: ApprovalOptions | None = 
             execute("Deny", verb=verbs.DENY, data=data, style="destructive"),
         ]
     elif view.is_pending and view.has_decided(email):
-        body.append(note("You have decided; waiting for the other approvals."))
+        body.append(note(sentences.WAITING_FOR_OTHERS))
     elif view.is_pending:
-        body.append(note("Waiting for the approvers to decide."))
+        body.append(note(sentences.WAITING_FOR_APPROVERS))
     else:
         body += state_lines(view)
     return card(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.domain.sentences import NO_TIME, utc_text
+
 Element = dict[str, Any]
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -129,16 +131,14 @@ def _rfc3339(moment: datetime) -> str:
 def when(moment: datetime | None) -> str:
     """The time in each reader's own time zone (Adaptive Card date functions), for TextBlocks."""
     if moment is None:
-        return "—"
+        return NO_TIME
     stamp = _rfc3339(moment)
     return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
 
 
 def utc(moment: datetime | None) -> str:
-    """The time as plain UTC text, for TextRuns."""
-    if moment is None:
-        return "—"
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """The time as core spells it in plain UTC text, for TextRuns."""
+    return utc_text(moment)
 
 
 def time_fact(label: str, moment: datetime | None) -> Element:

@@ -10,12 +10,8 @@ input kept. The resource input also offers typeahead over every discovered resou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
-
 from bot.teams.cards import verbs
-from bot.teams.cards.common import what
+from bot.teams.cards.common import approver_rows, what
 from bot.teams.cards.elements import (
     Element,
     Run,
@@ -28,51 +24,32 @@ from bot.teams.cards.elements import (
     problem,
     text_input,
 )
-from core.domain.durations import describe_duration, format_duration
+from core.domain import sentences
+from core.domain.request_form import (
+    AUTOMATIC,
+    CHOICES,
+    DURATION,
+    INTEGRATION,
+    JUSTIFICATION,
+    MISSING,
+    PERMISSION,
+    RESOURCE,
+    RequestForm,
+)
 from core.domain.views import RequestView
 from core.use_cases.requests import MAX_JUSTIFICATION
 
 
-@dataclass(frozen=True)
-class Choices:
-    """What is filled in. ``resource`` is ``type:name`` (the type never holds ``:``)."""
-
-    integration: str | None = None
-    resource: str | None = None
-    permission: str | None = None
-    duration: timedelta | None = None
-    justification: str = ""
-
-
-@dataclass(frozen=True)
-class ApproverPreview:
-    name: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class RequestForm:
-    """What core offers after ``choices`` (see ``bot.teams.form.build_form``)."""
-
-    choices: Choices
-    integrations: tuple[str, ...] = ()
-    resources: tuple[tuple[str, str], ...] = ()  # (title, value)
-    permissions: tuple[str, ...] = ()
-    durations: tuple[timedelta, ...] = ()
-    justification_required: bool = False
-    approvers: tuple[ApproverPreview, ...] = ()
-    automatic: bool = False
-    approvals_required: int = 1
-    problem: str | None = None
-    errors: Mapping[str, str] = field(default_factory=dict)
-
-
-def resource_value(resource_type: str, name: str) -> str:
-    return f"{resource_type}:{name}"
-
-
 def resource_search_dataset(integration: str) -> str:
     return f"{verbs.RESOURCE_DATASET}:{integration}"
+
+
+_CHOICES = {
+    INTEGRATION: ("Integration", "Choose an integration"),
+    RESOURCE: ("Resource", "Search for a cluster or database"),
+    PERMISSION: ("Permission", "Choose a permission"),
+    DURATION: ("Duration", "For how long"),
+}
 
 
 def _field(form: RequestForm, key: str, element: Element) -> list[Element]:
@@ -80,89 +57,53 @@ def _field(form: RequestForm, key: str, element: Element) -> list[Element]:
     return [element, problem(error)] if error else [element]
 
 
-def _approvers(form: RequestForm) -> list[Element]:
-    if form.automatic:
-        return [note("This access is approved automatically by its access flow.", subtle=False)]
-    if not form.approvers:
-        return []
-    label = "Who will decide" + (
-        f" ({form.approvals_required} must approve)" if form.approvals_required > 1 else ""
+def _choice_input(form: RequestForm, field: str) -> list[Element]:
+    step = form.step(field)
+    label, placeholder = _CHOICES[field]
+    searched = field == RESOURCE and form.integration.chosen is not None
+    element = choice_set(
+        field,
+        label=label,
+        choices=[(c.title, c.value) for c in step.offered],
+        value=form.value(field) or None,
+        placeholder=placeholder,
+        filtered=searched,
+        dataset=resource_search_dataset(form.value(INTEGRATION)) if searched else None,
     )
-    return [
-        line(Run(label, bold=True), spacing="Medium"),
-        *(
-            line("• ", Run(a.name, bold=True), " — ", a.reason, spacing="None")
-            for a in form.approvers
-        ),
-    ]
+    return _field(form, field, element)
 
 
 def _inputs(form: RequestForm) -> list[Element]:
-    chosen = form.choices
-    body = _field(
-        form,
-        verbs.INTEGRATION,
-        choice_set(
-            verbs.INTEGRATION,
-            label="Integration",
-            choices=[(name, name) for name in form.integrations],
-            value=chosen.integration,
-            placeholder="Choose an integration",
-        ),
-    )
-    if not chosen.integration:
-        return [*body, note("Choose an integration, then press Update choices.")]
-    body += _field(
-        form,
-        verbs.RESOURCE,
-        choice_set(
-            verbs.RESOURCE,
-            label="Resource",
-            choices=form.resources,
-            value=chosen.resource,
-            placeholder="Search for a cluster or database",
-            filtered=True,
-            dataset=resource_search_dataset(chosen.integration),
-        ),
-    )
-    if not chosen.resource:
-        return [*body, note("Choose a resource, then press Update choices.")]
-    body += _field(
-        form,
-        verbs.PERMISSION,
-        choice_set(
-            verbs.PERMISSION,
-            label="Permission",
-            choices=[(p, p) for p in form.permissions],
-            value=chosen.permission,
-            placeholder="Choose a permission",
-        ),
-    )
-    if not chosen.permission:
-        return [*body, note("Choose a permission, then press Update choices.")]
-    body += _field(
-        form,
-        verbs.DURATION,
-        choice_set(
-            verbs.DURATION,
-            label="Duration",
-            choices=[(describe_duration(d), format_duration(d)) for d in form.durations],
-            value=format_duration(chosen.duration) if chosen.duration else None,
-            placeholder="For how long",
-        ),
-    )
+    """The inputs the form shows now, and what to do next (Adaptive Cards cannot narrow one
+    input when another changes: Update choices asks core again)."""
+    body: list[Element] = []
+    for field in CHOICES:
+        if not form.shows(field):
+            break
+        body += _choice_input(form, field)
+        if form.step(field).chosen is None and field != DURATION:
+            return [*body, note(f"{MISSING[field]} Then press Update choices.")]
     return body
+
+
+def _approvers(form: RequestForm) -> list[Element]:
+    if form.automatic:
+        return [note(AUTOMATIC, subtle=False)]
+    if not form.approvers:
+        return []
+    heading = sentences.approvers_heading(form.approvals_required, preview=True)
+    return approver_rows(heading, ((a.name, a.reason) for a in form.approvers))
 
 
 def request_form_card(form: RequestForm) -> Element:
     body: list[Element] = [heading("Request access"), *_inputs(form)]
     body += _field(
         form,
-        verbs.JUSTIFICATION,
+        JUSTIFICATION,
         text_input(
-            verbs.JUSTIFICATION,
+            JUSTIFICATION,
             label="Justification" + (" (required)" if form.justification_required else ""),
-            value=form.choices.justification,
+            value=form.justification,
             placeholder="What you need the access for",
             multiline=True,
             max_length=MAX_JUSTIFICATION,

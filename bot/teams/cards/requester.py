@@ -4,36 +4,28 @@ integration owners' alert."""
 from __future__ import annotations
 
 from bot.teams.cards import verbs
-from bot.teams.cards.common import pending_until, request_facts, state_lines, what
-from bot.teams.cards.elements import (
-    Element,
-    Notice,
-    Run,
-    card,
-    execute,
+from bot.teams.cards.common import (
+    approver_rows,
     fact,
-    heading,
-    line,
-    note,
-    utc,
+    parts,
+    pending_until,
+    request_facts,
+    state_lines,
+    what,
 )
+from bot.teams.cards.elements import Element, Notice, Run, card, execute, heading, line, note
+from core.domain import sentences
 from core.domain.lifecycle import Status
 from core.domain.messages import AccessEnded, OwnerAlert, RequestOutcome, RequestReceived
+from core.domain.sentences import Fact, Said
 from core.domain.views import RequestView
 
 
 def _approvers(view: RequestView) -> list[Element]:
     if not view.approvers:
         return []
-    label = (
-        "Approvers"
-        if view.approvals_required <= 1
-        else f"Approvers ({view.approvals_required} must approve)"
-    )
-    rows = [
-        line("• ", Run(a.name, bold=True), " — ", a.reason, spacing="None") for a in view.approvers
-    ]
-    return [line(Run(label, bold=True), spacing="Medium"), *rows]
+    heading_text = sentences.approvers_heading(view.approvals_required)
+    return approver_rows(heading_text, ((a.name, a.reason) for a in view.approvers))
 
 
 def receipt_card(message: RequestReceived, *, notice: Notice | None = None) -> Element:
@@ -57,36 +49,22 @@ def receipt_card(message: RequestReceived, *, notice: Notice | None = None) -> E
     return card(body, actions=actions)
 
 
-_OUTCOME_TITLES = {
-    Status.DENIED: "Request denied",
-    Status.CANCELLED: "Request cancelled",
-    Status.TIMED_OUT: "Request timed out",
-    Status.FAILED: "Access could not be granted",
-}
-
-
 def outcome_card(message: RequestOutcome) -> Element:
     view = message.request
     body: list[Element] = [
-        heading(_OUTCOME_TITLES.get(view.status, "Request approved")),
+        heading(f"Request {sentences.outcome(view)}"),
         line("Request ", Run(view.id, monospace=True), ": ", *what(view)),
         *state_lines(view),
     ]
     if view.status in (Status.APPROVED, Status.GRANTING):
-        body.append(note("Gatepass is granting the access; the details follow here."))
+        body.append(note(sentences.GRANTING_NOTE))
     return card(body)
 
 
 def ended_card(message: AccessEnded) -> Element:
     view = message.request
-    if view.status is Status.EXPIRED:
-        lead = line("🔒 Your ", *what(view), f" access expired at {utc(view.ended_at)}.")
-    else:
-        reason = [": ", view.end_reason] if view.end_reason else ["."]
-        lead = line(
-            "🔒 Your ", *what(view), f" access was removed at {utc(view.ended_at)}", *reason
-        )
-    return card([heading("Access ended"), lead, fact("Request", Run(view.id, monospace=True))])
+    lead = line("🔒 ", *parts(sentences.ended(view)))
+    return card([heading("Access ended"), lead, fact(Fact("Request", Said(view.id, literal=True)))])
 
 
 def owner_alert_card(message: OwnerAlert) -> Element:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.domain import request_form
+
 FORM_REFRESH = "form.refresh"
 FORM_SUBMIT = "form.submit"
 APPROVAL_REFRESH = "approval.refresh"
@@ -17,12 +19,12 @@ EXTEND = "access.extend"
 REQUEST = "request"
 CARD = "card"
 REASON = "reason"
-INTEGRATION = "integration"
-RESOURCE = "resource"
-PERMISSION = "permission"
-DURATION = "duration"
-JUSTIFICATION = "justification"
-FORM_FIELDS = (INTEGRATION, RESOURCE, PERMISSION, DURATION, JUSTIFICATION)
+INTEGRATION = request_form.INTEGRATION  # the form's inputs carry core's field names
+RESOURCE = request_form.RESOURCE
+PERMISSION = request_form.PERMISSION
+DURATION = request_form.DURATION
+JUSTIFICATION = request_form.JUSTIFICATION
+FORM_FIELDS = request_form.FIELDS
 
 # Which requester card an action came from, so the answer re-renders the same one.
 READY_CARD = "ready"
