@@ -122,6 +122,8 @@ class Submission:
 FollowUp = Callable[[], Awaitable[None]]
 ClickHandler = Callable[[Click], Awaitable[None]]
 SubmitHandler = Callable[[Submission], Awaitable[FollowUp | None]]
+ClickListener = Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]
+SubmitListener = Callable[[AsyncAck, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,15 @@ def listen(
     submissions: Mapping[str, Modal] | None = None,
 ) -> None:
     """Register each button and modal of the tables with the one wrapper."""
+    clicked = _on_click(deps, clicks)
     for action_id in clicks:
-        app.action(action_id)(_on_click(deps, clicks))
+        app.action(action_id)(clicked)
+    submitted = _on_submit(deps, submissions or {})
     for callback_id in submissions or {}:
-        app.view(callback_id)(_on_submit(deps, submissions or {}))
+        app.view(callback_id)(submitted)
 
 
-def _on_click(deps: Deps, handlers: Mapping[str, ClickHandler]) -> Any:
+def _on_click(deps: Deps, handlers: Mapping[str, ClickHandler]) -> ClickListener:
     async def clicked(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         await deps.in_flight.after_ack()
@@ -185,7 +189,7 @@ async def _refuse(ack: AsyncAck, modal: Modal, error: GatepassError) -> None:
         await ack(response_action="update", view=modals.notice(modal.title, error_text(error)))
 
 
-def _on_submit(deps: Deps, handlers: Mapping[str, Modal]) -> Any:
+def _on_submit(deps: Deps, handlers: Mapping[str, Modal]) -> SubmitListener:
     async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         modal = handlers[str(view.get("callback_id", ""))]
         try:
