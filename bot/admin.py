@@ -15,9 +15,10 @@ from core.context import Context
 from core.domain.durations import format_duration, parse_duration
 from core.domain.errors import GatepassError
 from core.domain.ports import IntegrationError
+from core.domain.views import RequestView
 from core.runtime import build_context
-from core.storage import audit, migrations, request_views, resources
-from core.use_cases import eligibility, grants, requests
+from core.storage import migrations
+from core.use_cases import admin, eligibility, grants, reads
 
 ADMIN = "admin (cli)"
 
@@ -87,8 +88,7 @@ async def approvers_for(
             draft = eligibility.Draft(
                 integration, kind, name, permission, length, justification="(preview)"
             )
-            async with ctx.store.reading() as session:
-                flow, routing = await requests.preview(ctx, session, person, draft)
+            flow, routing = await admin.who_would_approve(ctx, requester=person.email, draft=draft)
         except (GatepassError, ValueError) as error:
             fail(str(error), data={"approvers": [], "error": str(error)}, as_json=as_json)
     rows = [{"email": a.email, "name": a.name, "reason": a.reason} for a in routing.approvers]
@@ -107,7 +107,7 @@ async def approvers_for(
     emit(data, as_json, text)
 
 
-def _row(view: request_views.RequestView) -> dict[str, Any]:
+def _row(view: RequestView) -> dict[str, Any]:
     return {
         "id": view.id,
         "status": view.status.value,
@@ -124,10 +124,8 @@ def _row(view: request_views.RequestView) -> dict[str, Any]:
 async def list_requests(
     settings: Settings, *, status: str | None, limit: int, as_json: bool
 ) -> None:
-    async with context(settings) as ctx, ctx.store.reading() as session:
-        found = await request_views.list_requests(
-            session, ctx.directory, status=status, limit=limit
-        )
+    async with context(settings) as ctx:
+        found = await reads.requests_for_admin(ctx, status=status, limit=limit)
     rows = [_row(v) for v in found]
     emit(
         rows,
@@ -152,8 +150,7 @@ async def list_requests(
 async def show_request(settings: Settings, request_id: str, *, as_json: bool) -> None:
     async with context(settings) as ctx:
         try:
-            async with ctx.store.reading() as session:
-                view = await request_views.load_view(session, ctx.directory, request_id)
+            view = await reads.request_for(ctx, request_id, viewer=ADMIN, as_admin=True)
         except GatepassError as error:
             fail(str(error))
     data = _row(view) | {
@@ -215,10 +212,10 @@ async def export_audit(
     settings: Settings, *, fmt: str, since: datetime | None, output: Path | None
 ) -> None:
     since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
-    async with context(settings) as ctx, ctx.store.reading() as session:
+    async with context(settings) as ctx:
         sink = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            async for chunk in audit.export(session, fmt=fmt, since=since):
+            async for chunk in admin.export_audit(ctx, fmt=fmt, since=since):
                 sink.write(chunk)
         finally:
             if output:
@@ -226,8 +223,8 @@ async def export_audit(
 
 
 async def verify_audit(settings: Settings, *, as_json: bool) -> None:
-    async with context(settings) as ctx, ctx.store.reading() as session:
-        result = await audit.verify(session)
+    async with context(settings) as ctx:
+        result = await admin.verify_audit(ctx)
     data = {
         "ok": result.ok,
         "checked": result.checked,
@@ -248,23 +245,21 @@ async def sync(settings: Settings, *, integration: str | None, as_json: bool) ->
         rows, failed = [], []
         for name in names:
             try:
-                found = await ctx.integrations[name].discover()
+                synced = await admin.sync_integration(ctx, name)
             except IntegrationError as error:
                 failed.append(f"{name}: {error}")
                 continue
-            async with ctx.store.transaction() as session:
-                stored, removed = await resources.replace_discovered(
-                    session, name, found, at=ctx.clock.now()
-                )
-            rows.append({"integration": name, "resources": stored, "removed": removed})
+            rows.append(
+                {"integration": name, "resources": synced.stored, "removed": synced.removed}
+            )
     if failed:
         fail("\n".join(failed), data=rows, as_json=as_json)
     emit(rows, as_json, table(rows, ["integration", "resources", "removed"]))
 
 
 async def list_resources(settings: Settings, *, integration: str | None, as_json: bool) -> None:
-    async with context(settings) as ctx, ctx.store.reading() as session:
-        found = await resources.list_all(session, integration)
+    async with context(settings) as ctx:
+        found = await admin.stored_resources(ctx, integration)
     rows = [
         {
             "integration": r.integration,

@@ -1,4 +1,4 @@
-"""Publishing a person's App Home tab from the read models in ``core.storage.request_views``."""
+"""Publishing a person's App Home tab from their home summary (``core.use_cases.reads``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.slack.deps import InFlight
 from bot.slack.identity import SlackIdentity
 from core.context import Context
 from core.domain.errors import NotInDirectory
-from core.storage import request_views
+from core.use_cases import reads
 
 
 class HomeTab:
@@ -46,17 +46,14 @@ class HomeTab:
             except NotInDirectory as stranger:
                 await self._client.views_publish(user_id=user_id, view=stranger_home(str(stranger)))
                 return
-        directory = self._ctx.directory
-        async with self._ctx.store.reading() as session:
-            # One more than shown, so the tab can say that there is more.
-            active = await request_views.my_active_access(
-                session, directory, email, limit=MAX_ITEMS + 1
-            )
-            pending = await request_views.pending_my_decision(
-                session, directory, email, limit=MAX_ITEMS + 1
-            )
-            recent = await request_views.my_requests(session, directory, email, limit=MAX_ITEMS)
-        view = home_view(me=email, active=active, pending=pending, recent=recent, notice=notice)
+        summary = await reads.home_summary(self._ctx, viewer=email, shown=MAX_ITEMS)
+        view = home_view(
+            me=email,
+            active=summary.active,
+            pending=summary.pending,
+            recent=summary.recent,
+            notice=notice,
+        )
         await self._client.views_publish(user_id=user_id, view=view)
 
     def refresh_soon(self, user_id: str, *, email: str) -> None:

@@ -23,6 +23,9 @@ def actor(body: dict[str, Any]) -> str:
     user = body.get("user")
     if isinstance(user, dict):
         return str(user.get("id", ""))
+    event = body.get("event")
+    if user is None and isinstance(event, dict):
+        user = event.get("user")
     return str(body.get("user_id") or user or "")
 
 

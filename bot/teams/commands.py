@@ -12,7 +12,7 @@ from bot.teams.notifier import card_activity
 from bot.teams.render import Cards
 from core.context import Context
 from core.domain.messages import ApprovalRequested
-from core.storage import request_views
+from core.use_cases import reads
 from core.use_cases.request_form import build as build_form
 
 MAX_PENDING_CARDS = 10
@@ -52,14 +52,12 @@ class Commands:
         return request_form_card(await build_form(self._ctx, requester=actor))
 
     async def my_requests(self, actor: str) -> Element:
-        async with self._ctx.store.reading() as session:
-            mine = await request_views.my_requests(session, self._ctx.directory, actor)
-            active = await request_views.my_active_access(session, self._ctx.directory, actor)
+        mine = await reads.my_requests(self._ctx, viewer=actor)
+        active = await reads.my_active_access(self._ctx, viewer=actor)
         return my_requests_card(mine, active)
 
     async def pending(self, actor: str) -> list[Element]:
-        async with self._ctx.store.reading() as session:
-            waiting = await request_views.pending_my_decision(session, self._ctx.directory, actor)
+        waiting = await reads.pending_for(self._ctx, viewer=actor)
         shown = waiting[:MAX_PENDING_CARDS]
         cards = [pending_intro_card(len(waiting), len(shown))]
         for view in shown:

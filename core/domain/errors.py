@@ -69,6 +69,18 @@ class NotAllowed(GatepassError):
     """The actor may not do this to this request."""
 
 
+class NotAParty(NotAllowed):
+    """The viewer is none of the request's parties (requester, approvers, integration owners),
+    or there is no such request. Both are told exactly the same, so the refusal says nothing
+    about the request, not even whether it exists."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That is not a request you made, approve or own, so Gatepass cannot show it to you "
+            "or act on it."
+        )
+
+
 class NotAnApprover(NotAllowed):
     def __init__(self, request_id: str) -> None:
         super().__init__(f"You are not an approver of request {request_id}.")

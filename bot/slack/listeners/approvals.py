@@ -1,47 +1,29 @@
 """Approve and Deny: from an approval DM, the ``pending`` list or the Home tab.
 
-A click first asks core to decide without a reason. Core answers with the decision, with why the
-clicker may not decide (not an approver, the requester, already decided, unknown request), or
-with "a reason is required" — only then does the reason modal open. Authorization is therefore
-always core's, from the clicker's identity; a button's value is only ever a request id.
+A click first reads the request through core's door (a non-party is refused and learns
+nothing), then asks core to decide without a reason. Core answers with the decision, with why
+the clicker may not decide (not an approver, the requester, already decided), or with "a reason
+is required" — only then does the reason modal open. Authorization is therefore always core's,
+from the clicker's identity; a button's value is only ever a request id.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import ids
 from bot.slack.blocks import modals, render
 from bot.slack.blocks.common import Rendered
 from bot.slack.deps import Deps
-from bot.slack.replies import (
-    SLACK_TROUBLE,
-    actor,
-    clicked_value,
-    error_text,
-    metadata,
-    origin,
-    read_metadata,
-    replace_message,
-    tell,
-)
-from core.domain.errors import (
-    AlreadyDecided,
-    ApprovalReasonRequired,
-    DenyReasonRequired,
-    GatepassError,
-    InvalidRequest,
-)
+from bot.slack.listeners.clicks import Click, ClickHandler, FollowUp, Modal, Submission, listen
+from bot.slack.replies import error_text, metadata, replace_message
+from core.domain.errors import AlreadyDecided, ApprovalReasonRequired, DenyReasonRequired
 from core.domain.messages import ApprovalRequested
 from core.domain.views import ApproverView, RequestView
-from core.storage import request_views
 from core.use_cases import approvals
-
-OUTCOME = {ids.APPROVE: approvals.APPROVE, ids.DENY: approvals.DENY}
-REASON_VIEWS = {ids.APPROVE_REASON: approvals.APPROVE, ids.DENY_REASON: approvals.DENY}
 
 
 def approval_message(view: RequestView, email: str) -> Rendered:
@@ -50,101 +32,78 @@ def approval_message(view: RequestView, email: str) -> Rendered:
     return render(ApprovalRequested(view, approver))
 
 
-async def _current(deps: Deps, request_id: str) -> RequestView:
-    async with deps.ctx.store.reading() as session:
-        return await request_views.load_view(session, deps.ctx.directory, request_id)
-
-
-async def _clicked(deps: Deps, body: dict[str, Any], outcome: str) -> None:
-    user_id, request_id, where = actor(body), clicked_value(body), origin(body)
+async def _clicked(click: Click, outcome: str) -> None:
+    current = await click.request()
     try:
-        email = await deps.identity.email_for(user_id)
         result = await approvals.decide(
-            deps.ctx,
-            approver=email,
-            request_id=request_id,
+            click.ctx,
+            approver=click.actor,
+            request_id=current.id,
             outcome=outcome,
             reason=None,
-            platform=deps.platform,
+            platform=click.deps.platform,
         )
     except (ApprovalReasonRequired, DenyReasonRequired):
-        await _ask_reason(deps, body, request_id, outcome, where)
+        await _ask_reason(click, current, outcome)
         return
     except AlreadyDecided as error:
-        view = await _current(deps, request_id)
-        await replace_message(
-            deps, user_id=user_id, where=where, rendered=approval_message(view, email)
-        )
-        await tell(deps, body, error_text(error))
+        await click.replace(approval_message(await click.request(), click.actor))
+        await click.tell(error_text(error))
         return
-    except GatepassError as error:
-        await tell(deps, body, error_text(error))
-        return
-    await replace_message(
-        deps, user_id=user_id, where=where, rendered=approval_message(result.request, email)
-    )
+    await click.replace(approval_message(result.request, click.actor))
 
 
-async def _ask_reason(
-    deps: Deps, body: dict[str, Any], request_id: str, outcome: str, where: dict[str, str]
-) -> None:
-    view = await _current(deps, request_id)
+async def _ask_reason(click: Click, current: RequestView, outcome: str) -> None:
     modal = modals.reason_modal(
-        view=view, outcome=outcome, private_metadata=metadata(request=request_id, **where)
+        view=current, outcome=outcome, private_metadata=metadata(request=current.id, **click.where)
     )
     try:
-        await deps.client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await click.deps.client.views_open(trigger_id=click.trigger_id, view=modal)
     except SlackApiError as error:
-        deps.logger.warning("could not open the reason modal: %s", error)
-        await tell(deps, body, ":warning: Slack did not open the form in time; click again.")
+        click.deps.logger.warning("could not open the reason modal: %s", error)
+        await click.tell(":warning: Slack did not open the form in time; click again.")
 
 
-async def _reason_submitted(
-    deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
-) -> None:
-    outcome = REASON_VIEWS[view["callback_id"]]
-    context = read_metadata(view)
-    request_id = context.pop("request", "")
-    values = view.get("state", {}).get("values", {})
-    reason = (values.get(modals.REASON_BLOCK, {}).get(ids.REASON_INPUT) or {}).get("value")
-    user_id = actor(body)
-    try:
-        email = await deps.identity.email_for(user_id)
-        result = await approvals.decide(
-            deps.ctx,
-            approver=email,
-            request_id=request_id,
-            outcome=outcome,
-            reason=reason,
-            platform=deps.platform,
-        )
-    except InvalidRequest as error:
-        await ack(response_action="errors", errors={modals.REASON_BLOCK: str(error)[:1000]})
-        return
-    except GatepassError as error:
-        await ack(response_action="update", view=modals.notice("Gatepass", error_text(error)))
-        return
-    except SlackApiError as error:  # users.info failed: the approver can submit again
-        deps.logger.warning("could not identify %s: %s", user_id, error)
-        await ack(response_action="errors", errors={modals.REASON_BLOCK: SLACK_TROUBLE})
-        return
-    await ack()
-    await deps.in_flight.after_ack()
-    await replace_message(
-        deps, user_id=user_id, where=context, rendered=approval_message(result.request, email)
+async def _reason_submitted(submission: Submission, *, outcome: str) -> FollowUp:
+    current = await submission.request()
+    result = await approvals.decide(
+        submission.ctx,
+        approver=submission.actor,
+        request_id=current.id,
+        outcome=outcome,
+        reason=submission.typed(modals.REASON_BLOCK, ids.REASON_INPUT) or None,
+        platform=submission.deps.platform,
     )
+    where = {key: value for key, value in submission.metadata.items() if key != "request"}
+
+    async def bring_up_to_date() -> None:
+        await replace_message(
+            submission.deps,
+            user_id=submission.user_id,
+            where=where,
+            rendered=approval_message(result.request, submission.actor),
+        )
+
+    return bring_up_to_date
+
+
+ACTIONS: dict[str, ClickHandler] = {
+    ids.APPROVE: partial(_clicked, outcome=approvals.APPROVE),
+    ids.DENY: partial(_clicked, outcome=approvals.DENY),
+}
+MODALS: dict[str, Modal] = {
+    callback_id: Modal(
+        partial(_reason_submitted, outcome=outcome),
+        title="Gatepass",
+        trouble=modals.REASON_BLOCK,
+        other_fields=modals.REASON_BLOCK,
+    )
+    for callback_id, outcome in (
+        (ids.APPROVE_REASON, approvals.APPROVE),
+        (ids.DENY_REASON, approvals.DENY),
+    )
+}
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    async def clicked(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        await deps.in_flight.after_ack()
-        await _clicked(deps, body, OUTCOME[body["actions"][0]["action_id"]])
-
-    async def reason_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await _reason_submitted(deps, ack, body, view)
-
-    for action_id in OUTCOME:
-        app.action(action_id)(clicked)
-    for callback_id in REASON_VIEWS:
-        app.view(callback_id)(reason_submitted)
+    listen(app, deps, clicks=ACTIONS, submissions=MODALS)

@@ -14,7 +14,7 @@ from bot.slack.deps import Deps
 from bot.slack.listeners.request_modal import open_request_modal
 from bot.slack.replies import actor, error_text
 from core.domain.errors import GatepassError
-from core.storage import request_views
+from core.use_cases import reads
 
 REQUEST_WORDS = ("", "request", "new")
 
@@ -35,15 +35,10 @@ def help_text(command: str) -> str:
 async def _list(deps: Deps, body: dict[str, Any], respond: AsyncRespond, which: str) -> None:
     try:
         email = await deps.identity.email_for(actor(body))
-        async with deps.ctx.store.reading() as session:
-            if which == "pending":
-                found = await request_views.pending_my_decision(session, deps.ctx.directory, email)
-                rendered = pending_list(found, me=email)
-            else:
-                found = await request_views.my_requests(
-                    session, deps.ctx.directory, email, limit=10
-                )
-                rendered = requests_list(found)
+        if which == "pending":
+            rendered = pending_list(await reads.pending_for(deps.ctx, viewer=email), me=email)
+        else:
+            rendered = requests_list(await reads.my_requests(deps.ctx, viewer=email, limit=10))
     except GatepassError as error:
         await respond(text=error_text(error), response_type="ephemeral")
         return

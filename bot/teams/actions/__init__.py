@@ -1,7 +1,9 @@
 """``Action.Execute`` verbs → the use case behind each button, answered with a card.
 
-Each handler calls one core use case (or reads a request) and answers with the card the user
-should now see. A GatepassError becomes a sentence on the card; nothing else is caught here.
+Each handler about a request reads it through core's door first (``Click.view``), then calls
+one core use case and answers with the card the user should now see. A GatepassError that a
+handler does not show on its card — a non-party's refusal among them — is answered with a
+private message that carries nothing of the request; nothing else is caught here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Approve, Deny, and the approver card's user-specific refresh."""
+"""Approve, Deny, and the approver card's user-specific refresh.
+
+Each reads the request through core's door first, so whoever is no party of it is refused with
+a message and sees no card of it; a party who may not decide sees the card without buttons.
+"""
 
 from __future__ import annotations
 
@@ -24,29 +28,27 @@ async def refresh(click: Click) -> Answer:
 
 
 async def _decide(click: Click, outcome: str) -> Answer:
+    current = await click.view()
     reason = click.text(verbs.REASON)
     try:
         result = await approvals.decide(
             click.ctx,
             approver=click.actor,
-            request_id=click.request_id,
+            request_id=current.id,
             outcome=outcome,
             reason=reason,
             platform=click.platform,
         )
     except InvalidRequest as error:
-        view = await click.view()
-        message = _as_seen_by(view, click.actor)
+        message = _as_seen_by(await click.view(), click.actor)
         if error.field == verbs.REASON:
             card = await click.cards.approval(message, reason=reason, reason_error=str(error))
         else:
             card = await click.cards.approval(message, reason=reason, notice=Notice(str(error)))
         return show(card)
     except (AlreadyDecided, NotAllowed) as error:
-        view = await click.view()
-        return show(
-            await click.cards.approval(_as_seen_by(view, click.actor), notice=Notice(str(error)))
-        )
+        message = _as_seen_by(await click.view(), click.actor)
+        return show(await click.cards.approval(message, notice=Notice(str(error))))
     done = "approved" if outcome == approvals.APPROVE else "denied"
     notice = Notice(f"You {done} request {result.request.id}.", ok=True)
     return show(await click.cards.approval(_as_seen_by(result.request, click.actor), notice=notice))

@@ -1,4 +1,5 @@
-"""What every card action gets: who clicked, what the card carried, and how to answer."""
+"""What every card action gets: who clicked, what the card carried, the request read through
+core's one door, and how to answer."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from bot.teams.endpoint import card_response, message_response
 from bot.teams.references import PLATFORM
 from bot.teams.render import Cards
 from core.context import Context
-from core.domain.errors import GatepassError, RequestNotFound
+from core.domain.errors import GatepassError
 from core.domain.views import RequestView
-from core.storage.request_views import load_view
+from core.use_cases import reads
 
 Answer = AdaptiveCardInvokeResponse
 
@@ -47,9 +48,10 @@ class Click:
         value = self.data.get(key)
         return value if isinstance(value, str) else ""
 
-    async def view(self, request_id: str | None = None) -> RequestView:
-        async with self.ctx.store.reading() as session:
-            return await load_view(session, self.ctx.directory, request_id or self.request_id)
+    async def view(self) -> RequestView:
+        """The card's request, if the actor is one of its parties (else ``NotAParty``: the
+        refusal is the same whether the request exists or not)."""
+        return await reads.request_for(self.ctx, self.request_id, viewer=self.actor)
 
 
 Handler = Callable[[Click], Awaitable[Answer]]
@@ -63,4 +65,4 @@ def say(text: str) -> Answer:
     return message_response(text)
 
 
-__all__ = ["Answer", "Click", "Handler", "MissingRequest", "RequestNotFound", "say", "show"]
+__all__ = ["Answer", "Click", "Handler", "MissingRequest", "say", "show"]

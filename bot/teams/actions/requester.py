@@ -3,6 +3,9 @@
 The password goes back only in the invoke response to the one user who pressed Reveal (Teams
 shows it on their card and nowhere else); it is never sent as a message or an update, so
 neither the conversation's history nor anybody else can see it.
+
+Each reads the request through core's door first: whoever is no party of it is refused with a
+message, and sees no card of it.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from core.use_cases import grants, requests
 
 
 async def cancel(click: Click) -> Answer:
+    current = await click.view()
     try:
         view = await requests.cancel(
-            click.ctx, actor=click.actor, request_id=click.request_id, platform=click.platform
+            click.ctx, actor=click.actor, request_id=current.id, platform=click.platform
         )
     except GatepassError as error:
         return show(receipt_card(RequestReceived(await click.view()), notice=Notice(str(error))))
@@ -38,9 +42,10 @@ def _ready(view: RequestView, *, notice: Notice | None = None) -> Element:
 
 
 async def reveal(click: Click) -> Answer:
+    current = await click.view()
     try:
         password = await grants.reveal_password(
-            click.ctx, actor=click.actor, request_id=click.request_id, platform=click.platform
+            click.ctx, actor=click.actor, request_id=current.id, platform=click.platform
         )
     except GatepassError as error:
         return show(_ready(await click.view(), notice=Notice(str(error))))
@@ -59,11 +64,12 @@ def _card_for(click: Click, view: RequestView, notice: Notice) -> Element:
 
 
 async def done(click: Click) -> Answer:
+    current = await click.view()
     try:
         view = await grants.revoke(
             click.ctx,
             actor=click.actor,
-            request_id=click.request_id,
+            request_id=current.id,
             reason="ended early by the requester",
             platform=click.platform,
         )
