@@ -23,7 +23,6 @@ from bot.teams.cards.requester import (
 from bot.teams.references import TeamsAccounts
 from core.context import Context
 from core.domain import sentences
-from core.domain.errors import GatepassError
 from core.domain.messages import (
     AccessEnded,
     AccessReady,
@@ -35,7 +34,7 @@ from core.domain.messages import (
     RequestReceived,
 )
 from core.domain.views import RequestView
-from core.use_cases import eligibility, requests
+from core.use_cases import reads
 
 
 class Cards:
@@ -44,10 +43,7 @@ class Cards:
         self._accounts = accounts
 
     def reason_required(self, view: RequestView) -> bool:
-        try:
-            return self._ctx.config.flow(view.flow).require_approval_reason
-        except KeyError:
-            return False
+        return reads.approval_reason_required(self._ctx, view)
 
     async def approval(
         self,
@@ -73,11 +69,7 @@ class Cards:
         )
 
     def extension_durations(self, view: RequestView) -> list[timedelta]:
-        try:
-            person = self._ctx.person(view.requester)
-            return eligibility.durations_for(self._ctx, person, requests.draft_again(view))
-        except GatepassError:
-            return []
+        return reads.extension_durations(self._ctx, view)
 
     def warning(
         self,

@@ -81,6 +81,14 @@ class NotAParty(NotAllowed):
         )
 
 
+class NotTheRequester(NotAllowed):
+    """A party of the request who is not its requester pressed one of the requester's buttons:
+    access details, the password and the requester's actions are for the requester alone."""
+
+    def __init__(self) -> None:
+        super().__init__("Only the person who asked for this access can do that.")
+
+
 class NotAnApprover(NotAllowed):
     def __init__(self, request_id: str) -> None:
         super().__init__(f"You are not an approver of request {request_id}.")

@@ -16,7 +16,12 @@ from datetime import timedelta
 
 from core.context import Context
 from core.domain.directory import normalize_email
-from core.domain.errors import GatepassError, NotAllowed, NotAParty, RequestNotFound
+from core.domain.errors import (
+    GatepassError,
+    NotAParty,
+    NotTheRequester,
+    RequestNotFound,
+)
 from core.domain.routing import integration_owners
 from core.domain.views import RequestView
 from core.storage import request_views
@@ -131,9 +136,7 @@ def extension_durations(ctx: Context, view: RequestView) -> list[timedelta]:
 
 async def extension_choices(ctx: Context, request_id: str, *, viewer: str) -> Extension:
     """The request and the durations offered to extend it: for its requester only."""
-    view = await request_for(ctx, request_id, viewer=viewer)
-    if view.requester != normalize_email(viewer):
-        raise NotAllowed(f"Request {view.id} is not yours.")
+    view = await own_request(ctx, request_id, viewer=viewer)
     return Extension(view, tuple(extension_durations(ctx, view)))
 
 
@@ -145,12 +148,18 @@ def approval_reason_required(ctx: Context, view: RequestView) -> bool:
         return False
 
 
-async def draft_again(ctx: Context, request_id: str, *, viewer: str) -> Draft:
-    """An earlier request as a new draft, for "Request again": for its requester only."""
+async def own_request(ctx: Context, request_id: str, *, viewer: str) -> RequestView:
+    """The request, for its requester only: the access card, the password and the requester's
+    buttons are never shown to anyone else, approvers and integration owners included."""
     view = await request_for(ctx, request_id, viewer=viewer)
     if view.requester != normalize_email(viewer):
-        raise NotAllowed(f"Request {view.id} is not yours to request again.")
-    return requests.draft_again(view)
+        raise NotTheRequester()
+    return view
+
+
+async def draft_again(ctx: Context, request_id: str, *, viewer: str) -> Draft:
+    """An earlier request as a new draft, for "Request again": for its requester only."""
+    return requests.draft_again(await own_request(ctx, request_id, viewer=viewer))
 
 
 async def requests_for_admin(

@@ -15,9 +15,9 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
-from core.domain.directory import Person, normalize_email
+from core.domain.directory import Person
 from core.domain.durations import parse_duration
-from core.domain.errors import GatepassError, InvalidRequest, NoApprovers, NotAllowed
+from core.domain.errors import GatepassError, InvalidRequest, NoApprovers
 from core.domain.request_form import (
     NOTHING_TO_REQUEST,
     ApproverPreview,
@@ -39,9 +39,9 @@ from core.domain.request_form import (
 )
 from core.domain.sentences import short_name
 from core.domain.views import RequestView
-from core.storage import request_views, resources
+from core.storage import resources
 from core.storage.models import Resource
-from core.use_cases import eligibility, requests
+from core.use_cases import eligibility, reads, requests
 
 MAX_OFFERED_RESOURCES = 100
 MAX_SEARCH_RESULTS = 100
@@ -117,11 +117,7 @@ async def search_resources(
 
 async def again(ctx: Context, *, requester: str, request_id: str) -> FormInput:
     """The form filled in as an earlier request of ``requester``'s was ("Request again")."""
-    async with ctx.store.reading() as session:
-        view = await request_views.load_view(session, ctx.directory, request_id)
-    if view.requester != normalize_email(requester):
-        raise NotAllowed(f"Request {request_id} is not yours to request again.")
-    return FormInput.of_draft(requests.draft_again(view))
+    return FormInput.of_draft(await reads.draft_again(ctx, request_id, viewer=requester))
 
 
 # --------------------------------------------------------------------------- the steps

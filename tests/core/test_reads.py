@@ -8,7 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from core.domain.errors import NotAllowed, NotAParty, NotInDirectory, RequestNotFound
+from core.domain.errors import (
+    NotAParty,
+    NotInDirectory,
+    NotTheRequester,
+    RequestNotFound,
+)
 from core.domain.lifecycle import Status
 from core.use_cases import approvals, reads, requests
 from core.use_cases.eligibility import Draft
@@ -131,9 +136,11 @@ async def test_extension_choices_and_request_again_are_the_requesters(domain: Do
     draft = await reads.draft_again(domain.ctx, request_id, viewer=ALICE)
     assert (draft.resource_name, draft.justification) == ("analytics", "report")
     for party in (BOB, CAROL):  # parties, but not the requester
-        with pytest.raises(NotAllowed, match="is not yours"):
+        with pytest.raises(NotTheRequester):
             await reads.extension_choices(domain.ctx, request_id, viewer=party)
-        with pytest.raises(NotAllowed, match="is not yours to request again"):
+        with pytest.raises(NotTheRequester):
+            await reads.own_request(domain.ctx, request_id, viewer=party)
+        with pytest.raises(NotTheRequester):
             await reads.draft_again(domain.ctx, request_id, viewer=party)
     for call in (reads.extension_choices, reads.draft_again):
         with pytest.raises(NotAParty):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.domain.errors import NotAllowed, RequestNotFound
+from core.domain.errors import NotAllowed, NotAParty
 from core.domain.ports import DiscoveredResource
 from core.domain.request_form import FormInput, RequestForm, resource_value
 from core.domain.views import RequestView
@@ -276,5 +276,5 @@ async def test_request_again_fills_the_form_as_it_was(sqlite_domain: Domain) -> 
     assert again == GOOD
     with pytest.raises(NotAllowed):
         await request_form.again(sqlite_domain.ctx, requester="bob@example.com", request_id=made.id)
-    with pytest.raises(RequestNotFound):
+    with pytest.raises(NotAParty):
         await request_form.again(sqlite_domain.ctx, requester=ALICE, request_id="RZZZZZZZZZ")

@@ -319,17 +319,7 @@ async def test_an_outsider_is_refused_privately_and_learns_nothing(
 
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(
-            c,
-            marks=pytest.mark.xfail(
-                strict=True, reason="request_modal.py reads through reads.draft_again once merged"
-            ),
-        )
-        if c.key == ids.REQUEST_AGAIN
-        else c
-        for c in POKES
-    ],
+    POKES,
     ids=str,
 )
 async def test_an_unknown_id_gets_the_same_answer_as_someone_elses(

@@ -79,7 +79,7 @@ async def test_request_again_opens_the_modal_filled_in(harness: Harness) -> None
     mark = harness.slack.mark()
     await harness.click(BOB, ids.REQUEST_AGAIN, request_id, view_id=home["id"])
     refused = await harness.slack.wait_for("views.update", since=mark)
-    assert "is not yours to request again" in shown(refused.args["view"])
+    assert "Only the person who asked for this access" in shown(refused.args["view"])
 
 
 async def test_list_pending_and_help(harness: Harness) -> None:

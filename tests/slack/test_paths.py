@@ -137,14 +137,16 @@ async def test_only_the_requester_extends(harness: Harness) -> None:
     request_id = await granted_request(harness)
     mark = harness.slack.mark()
     await harness.click(BOB, ids.EXTEND, request_id)
-    filled = await harness.slack.wait_for("views.update", since=mark)
-    assert f"Request {request_id} is not yours." in shown(filled.args["view"])
+    told = await harness.slack.wait_for("chat.postEphemeral", since=mark)
+    assert told.args["user"] == "U0BOB"
+    assert "Only the person who asked for this access" in told.args["text"]
+    assert [c for c in harness.slack.calls[mark:] if c.method == "views.open"] == []
     await harness.click(BOB, ids.DONE, request_id)  # Bob owns the integration: he may revoke
+    mark = harness.slack.mark()
     await harness.click(CAROL, ids.REVEAL_PASSWORD, request_id)
-    refused = await harness.slack.wait_for(
-        "views.update", lambda c: "Only the requester" in shown(c.args), since=mark
-    )
-    assert "pw-" not in shown(refused.args)
+    refused = await harness.slack.wait_for("chat.postEphemeral", since=mark)
+    assert "Only the person who asked for this access" in refused.args["text"]
+    assert "pw-" not in str([c.args for c in harness.slack.calls[mark:]])
 
 
 @pytest.fixture

@@ -70,6 +70,10 @@ class Click:
         """The clicked request, if the actor is one of its parties (else ``NotAParty``)."""
         return await reads.request_for(self.ctx, self.request_id, viewer=self.actor)
 
+    async def own(self) -> RequestView:
+        """The clicked request, if the actor is its requester (else ``NotTheRequester``)."""
+        return await reads.own_request(self.ctx, self.request_id, viewer=self.actor)
+
     async def tell(self, mrkdwn: str) -> None:
         await tell(self.deps, self.body, mrkdwn)
 
@@ -117,6 +121,10 @@ class Submission:
     async def request(self) -> RequestView:
         """The modal's request, if the actor is one of its parties (else ``NotAParty``)."""
         return await reads.request_for(self.ctx, self.request_id, viewer=self.actor)
+
+    async def own(self) -> RequestView:
+        """The modal's request, if the actor is its requester (else ``NotTheRequester``)."""
+        return await reads.own_request(self.ctx, self.request_id, viewer=self.actor)
 
 
 FollowUp = Callable[[], Awaitable[None]]

@@ -29,7 +29,7 @@ EXTEND_TITLE = "Extend access"
 
 
 async def _cancel(click: Click) -> None:
-    current = await click.request()
+    current = await click.own()
     view = await requests.cancel(
         click.ctx, actor=click.actor, request_id=current.id, platform=click.deps.platform
     )
@@ -37,6 +37,7 @@ async def _cancel(click: Click) -> None:
 
 
 async def _done(click: Click) -> None:
+    """I'm done: the requester ends their access; an integration owner may too (revoke rule)."""
     current = await click.request()
     view = await grants.revoke(
         click.ctx,
@@ -72,7 +73,7 @@ async def _fill(click: Click, client: AsyncWebClient, opened: dict[str, Any], vi
 
 async def _reveal(click: Click) -> None:
     """Open the modal first: if Slack refuses (a stale trigger), the password stays waiting."""
-    current = await click.request()
+    current = await click.own()
     client = click.deps.reveal_client
     opened = await _open(click, client, REVEAL_TITLE)
     if opened is None:
@@ -82,7 +83,7 @@ async def _reveal(click: Click) -> None:
         password = await grants.reveal_password(
             click.ctx, actor=click.actor, request_id=current.id, platform=click.deps.platform
         )
-        revealed = await click.request()
+        revealed = await click.own()
         view = modals.reveal_modal(view=revealed, password=password.reveal())
     except GatepassError as error:
         view = modals.notice(REVEAL_TITLE, error_text(error))
@@ -92,7 +93,7 @@ async def _reveal(click: Click) -> None:
 
 
 async def _extend(click: Click) -> None:
-    current = await click.request()
+    current = await click.own()
     opened = await _open(click, click.deps.client, EXTEND_TITLE)
     if opened is None:
         return
@@ -109,7 +110,7 @@ async def _extend(click: Click) -> None:
 
 
 async def _extend_submitted(submission: Submission) -> None:
-    current = await submission.request()
+    current = await submission.own()
     try:
         duration = parse_duration(submission.selected(DURATION, ids.DURATION_SELECT))
     except ValueError:

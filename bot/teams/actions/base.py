@@ -53,6 +53,11 @@ class Click:
         refusal is the same whether the request exists or not)."""
         return await reads.request_for(self.ctx, self.request_id, viewer=self.actor)
 
+    async def own(self) -> RequestView:
+        """The card's request, if the actor is its requester (the requester's card carries
+        access details: nobody else sees it, not even an approver)."""
+        return await reads.own_request(self.ctx, self.request_id, viewer=self.actor)
+
 
 Handler = Callable[[Click], Awaitable[Answer]]
 

@@ -10,11 +10,12 @@ message, and sees no card of it.
 
 from __future__ import annotations
 
-from bot.teams.actions.base import Answer, Click, show
+from bot.teams.actions.base import Answer, Click, say, show
 from bot.teams.cards import verbs
 from bot.teams.cards.access import ready_card
 from bot.teams.cards.elements import Element, Notice
 from bot.teams.cards.requester import receipt_card
+from core.domain.directory import normalize_email
 from core.domain.durations import parse_duration
 from core.domain.errors import GatepassError, InvalidRequest
 from core.domain.messages import AccessReady, ExpiryWarning, RequestReceived
@@ -23,13 +24,13 @@ from core.use_cases import grants, requests
 
 
 async def cancel(click: Click) -> Answer:
-    current = await click.view()
+    current = await click.own()
     try:
         view = await requests.cancel(
             click.ctx, actor=click.actor, request_id=current.id, platform=click.platform
         )
     except GatepassError as error:
-        return show(receipt_card(RequestReceived(await click.view()), notice=Notice(str(error))))
+        return show(receipt_card(RequestReceived(await click.own()), notice=Notice(str(error))))
     return show(
         receipt_card(
             RequestReceived(view), notice=Notice(f"Request {view.id} is cancelled.", ok=True)
@@ -42,19 +43,19 @@ def _ready(view: RequestView, *, notice: Notice | None = None) -> Element:
 
 
 async def reveal(click: Click) -> Answer:
-    current = await click.view()
+    current = await click.own()
     try:
         password = await grants.reveal_password(
             click.ctx, actor=click.actor, request_id=current.id, platform=click.platform
         )
     except GatepassError as error:
-        return show(_ready(await click.view(), notice=Notice(str(error))))
-    view = await click.view()
+        return show(_ready(await click.own(), notice=Notice(str(error))))
+    view = await click.own()
     return show(ready_card(AccessReady(view, password_waiting=False), password=password))
 
 
 async def hide(click: Click) -> Answer:
-    return show(_ready(await click.view()))
+    return show(_ready(await click.own()))
 
 
 def _card_for(click: Click, view: RequestView, notice: Notice) -> Element:
@@ -64,6 +65,8 @@ def _card_for(click: Click, view: RequestView, notice: Notice) -> Element:
 
 
 async def done(click: Click) -> Answer:
+    """I'm done: the requester ends their access (an integration owner may too, by the revoke
+    rule; they are answered with a message, as the card is the requester's)."""
     current = await click.view()
     try:
         view = await grants.revoke(
@@ -74,8 +77,16 @@ async def done(click: Click) -> Answer:
             platform=click.platform,
         )
     except GatepassError as error:
-        return show(_card_for(click, await click.view(), Notice(str(error))))
+        if not _is_requester(click, current):
+            return say(str(error))
+        return show(_card_for(click, await click.own(), Notice(str(error))))
+    if not _is_requester(click, view):
+        return say(f"Removing the access of request {view.id} now.")
     return show(_card_for(click, view, Notice("Removing your access now.", ok=True)))
+
+
+def _is_requester(click: Click, view: RequestView) -> bool:
+    return view.requester == normalize_email(click.actor)
 
 
 async def extend(click: Click) -> Answer:
@@ -83,7 +94,7 @@ async def extend(click: Click) -> Answer:
         verbs.DURATION: click.text(verbs.DURATION),
         verbs.JUSTIFICATION: click.text(verbs.JUSTIFICATION),
     }
-    current = await click.view()
+    current = await click.own()
     warning = ExpiryWarning(current)
     try:
         duration = parse_duration(typed[verbs.DURATION])
