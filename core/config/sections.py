@@ -133,6 +133,7 @@ class ResourceOwner(Strict):
 
 
 class IntegrationBase(Strict):
+    type: str  # each kind narrows it to its own literal
     name: str = Field(pattern=NAME_PATTERN)
     secret: SecretRef | dict[str, SecretRef]
     atlas_url: str = ATLAS_URL

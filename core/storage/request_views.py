@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.domain.directory import Directory
 from core.domain.errors import RequestNotFound
@@ -40,7 +40,9 @@ async def build_views(
         return []
     approvers: dict[str, list[ApproverView]] = {i: [] for i in ids}
     for row in (
-        await session.execute(select(RequestApprover).where(RequestApprover.request_id.in_(ids)))  # type: ignore[attr-defined]
+        await session.execute(
+            select(RequestApprover).where(col(RequestApprover.request_id).in_(ids))
+        )
     ).scalars():
         approvers[row.request_id].append(
             ApproverView(
@@ -48,19 +50,21 @@ async def build_views(
             )
         )
     decisions: dict[str, list[DecisionView]] = {i: [] for i in ids}
-    for row in (
+    for decision in (
         await session.execute(
-            select(Decision).where(Decision.request_id.in_(ids)).order_by(Decision.decided_at)  # type: ignore[attr-defined]
+            select(Decision)
+            .where(col(Decision.request_id).in_(ids))
+            .order_by(col(Decision.decided_at))
         )
     ).scalars():
-        decisions[row.request_id].append(
+        decisions[decision.request_id].append(
             DecisionView(
-                row.approver,
-                _name(directory, row.approver) or row.approver,
-                row.outcome,
-                row.reason,
-                row.platform,
-                row.decided_at,
+                decision.approver,
+                _name(directory, decision.approver) or decision.approver,
+                decision.outcome,
+                decision.reason,
+                decision.platform,
+                decision.decided_at,
             )
         )
     grants = {
@@ -121,7 +125,7 @@ async def my_requests(
         await session.execute(
             select(AccessRequest)
             .where(AccessRequest.requester == person)
-            .order_by(AccessRequest.created_at.desc())  # type: ignore[attr-defined]
+            .order_by(col(AccessRequest.created_at).desc())
             .limit(limit)
         )
     ).scalars()
@@ -136,7 +140,7 @@ async def pending_my_decision(
             select(AccessRequest)
             .join(RequestApprover, RequestApprover.request_id == AccessRequest.id)  # type: ignore[arg-type]
             .where(RequestApprover.email == person, AccessRequest.status == Status.PENDING.value)
-            .order_by(AccessRequest.created_at)
+            .order_by(col(AccessRequest.created_at))
             .limit(limit)
         )
     ).scalars()
@@ -152,11 +156,11 @@ async def my_active_access(
             select(AccessRequest)
             .where(
                 AccessRequest.requester == person,
-                AccessRequest.status.in_(
+                col(AccessRequest.status).in_(
                     [Status.ACTIVE.value, Status.GRANTING.value, Status.APPROVED.value]
-                ),  # type: ignore[attr-defined]
+                ),
             )
-            .order_by(AccessRequest.ends_at)
+            .order_by(col(AccessRequest.ends_at))
             .limit(limit)
         )
     ).scalars()

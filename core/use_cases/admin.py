@@ -13,12 +13,12 @@ from datetime import datetime
 
 from core.config.schema import AccessFlow
 from core.context import Context
+from core.domain.request_form import Draft
 from core.domain.routing import Routing
 from core.storage import audit, resources
 from core.storage.audit import VerifyResult
 from core.storage.models import Resource
 from core.use_cases import requests
-from core.use_cases.eligibility import Draft
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from core.domain.errors import (
     NotTheRequester,
     RequestNotFound,
 )
+from core.domain.request_form import Draft
 from core.domain.routing import integration_owners
 from core.domain.views import RequestView
 from core.storage import request_views
 from core.use_cases import eligibility, requests
-from core.use_cases.eligibility import Draft
 
 MAX_REQUEST_ID = 64
 """Longer than any request id: such a value is refused without a look in the database."""

@@ -25,6 +25,7 @@ from core.domain.errors import (
     WrongStatus,
 )
 from core.domain.lifecycle import Status
+from core.domain.request_form import Draft
 from core.domain.routing import Routing, route
 from core.domain.views import RequestView
 from core.jobs import notices, queue
@@ -32,7 +33,6 @@ from core.storage import audit, resources, transitions
 from core.storage.models import AccessRequest, RequestApprover, Resource
 from core.storage.request_views import load_view
 from core.use_cases import eligibility
-from core.use_cases.eligibility import Draft
 
 MAX_JUSTIFICATION = 2000
 _ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
