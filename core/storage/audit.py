@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from core.domain.lifecycle import Status
 from core.storage.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -91,8 +92,8 @@ async def record(
     actor: str,
     action: str,
     request_id: str | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
     platform: str | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEvent:

@@ -22,7 +22,7 @@ from core.domain.errors import (
     SelfApproval,
     StaleStatus,
 )
-from core.domain.lifecycle import Status
+from core.domain.lifecycle import Outcome, Status
 from core.domain.views import RequestView
 from core.jobs import notices, queue
 from core.storage import audit, transitions
@@ -30,7 +30,7 @@ from core.storage.models import AccessRequest, Decision, RequestApprover
 from core.storage.request_views import load_view
 from core.use_cases.requests import MAX_JUSTIFICATION, locked_request
 
-APPROVE, DENY = "approve", "deny"
+APPROVE, DENY = Outcome.APPROVE, Outcome.DENY
 
 
 @dataclass(frozen=True)
