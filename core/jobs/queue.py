@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.domain.ports import IntegrationError
 from core.storage.models import Job
+from core.storage.upsert import insert_or_ignore
 
 log = logging.getLogger("gatepass.jobs")
 
@@ -53,10 +53,7 @@ async def enqueue(
         "max_attempts": max_attempts,
         "created_at": run_at,
     }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    await session.execute(statement)
+    await insert_or_ignore(session, Job, values, key=["dedupe_key"])
 
 
 @dataclass(frozen=True)
