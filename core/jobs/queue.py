@@ -25,35 +25,45 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.domain.ports import IntegrationError
-from core.storage.models import Job
+from core.storage.models import Job, JobState
 from core.storage.upsert import insert_or_ignore
 
 log = logging.getLogger("gatepass.jobs")
 
-QUEUED, DONE, DEAD = "queued", "done", "dead"
+QUEUED, DONE, DEAD = JobState.QUEUED, JobState.DONE, JobState.DEAD
+DEFAULT_ATTEMPTS = 8
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    kind: str,
-    run_at: datetime,
-    dedupe_key: str,
-    payload: Mapping[str, Any] | None = None,
-    max_attempts: int = 8,
-) -> None:
-    """Queue a job in the caller's transaction; a job with the same dedupe key is kept as is."""
-    values = {
-        "kind": kind,
-        "payload": dict(payload or {}),
-        "dedupe_key": dedupe_key,
-        "state": QUEUED,
-        "run_at": run_at,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "created_at": run_at,
-    }
-    await insert_or_ignore(session, Job, values, key=["dedupe_key"])
+@dataclass(frozen=True)
+class JobSpec:
+    """One job to queue: its kind, when it is due, the key that keeps it from ever being queued
+    twice, and its payload. ``core.jobs.kinds`` builds every spec Gatepass queues."""
+
+    kind: str
+    dedupe_key: str
+    run_at: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    max_attempts: int = DEFAULT_ATTEMPTS
+
+
+async def enqueue(session: AsyncSession, *specs: JobSpec) -> None:
+    """Queue jobs in the caller's transaction; a job whose dedupe key exists is kept as is."""
+    for spec in specs:
+        await insert_or_ignore(
+            session,
+            Job,
+            {
+                "kind": str(spec.kind),
+                "payload": dict(spec.payload),
+                "dedupe_key": spec.dedupe_key,
+                "state": QUEUED,
+                "run_at": spec.run_at,
+                "attempts": 0,
+                "max_attempts": spec.max_attempts,
+                "created_at": spec.run_at,
+            },
+            key=["dedupe_key"],
+        )
 
 
 @dataclass(frozen=True)

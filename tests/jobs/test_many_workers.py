@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from core.jobs import queue
-from core.jobs.queue import Backoff, JobKind, Worker
+from core.jobs.queue import Backoff, JobKind, JobSpec, Worker
 from core.storage.models import Job
 from core.storage.store import Store
 from tests.support.domain import make_domain
@@ -34,23 +35,22 @@ async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
         return JobKind(handle)
 
     async with domain.ctx.store.transaction() as session:
-        for n in range(1000):
-            await queue.enqueue(
-                session,
-                kind="probe",
-                run_at=domain.clock.now() - timedelta(seconds=n % 7),
-                dedupe_key=f"probe:{n}",
-                payload={"n": n},
-            )
-        # The same step queued again is kept once.
         await queue.enqueue(
-            session, kind="probe", run_at=domain.clock.now(), dedupe_key="probe:0", payload={"n": 0}
+            session,
+            *(
+                JobSpec(
+                    "probe", f"probe:{n}", domain.clock.now() - timedelta(seconds=n % 7), {"n": n}
+                )
+                for n in range(1000)
+            ),
         )
+        # The same step queued again is kept once.
+        await queue.enqueue(session, JobSpec("probe", "probe:0", domain.clock.now(), {"n": 0}))
 
     stores = [Store.from_url(postgres_url) for _ in range(2)]
     workers = [
         Worker(
-            type(domain.ctx)(**{**domain.ctx.__dict__, "store": store}),
+            replace(domain.ctx, store=store),
             {"probe": kind_for(f"w{i}")},
             worker_id=f"w{i}",
             poll_interval=0.01,
@@ -101,17 +101,13 @@ async def test_claim_order_follows_run_at(postgres_url: str, encryption_key: str
         for n in (3, 1, 2):
             await queue.enqueue(
                 session,
-                kind="probe",
-                run_at=domain.clock.now() - timedelta(minutes=10 - n),
-                dedupe_key=f"o:{n}",
-                payload={"n": n},
+                JobSpec(
+                    "probe", f"o:{n}", domain.clock.now() - timedelta(minutes=10 - n), {"n": n}
+                ),
             )
         await queue.enqueue(
             session,
-            kind="probe",
-            run_at=domain.clock.now() + timedelta(minutes=1),
-            dedupe_key="o:future",
-            payload={"n": 99},
+            JobSpec("probe", "o:future", domain.clock.now() + timedelta(minutes=1), {"n": 99}),
         )
     worker = Worker(domain.ctx, {"probe": JobKind(handle)}, batch=1)
     await worker.run_due()
