@@ -28,7 +28,7 @@ from core.jobs.kinds import (
 )
 from core.jobs.queue import PermanentFailure, Reschedule, enqueue
 from core.storage import audit, integration_accounts, transitions
-from core.storage.integration_accounts import AccountBusy
+from core.storage.integration_accounts import AccountBusy, AccountLease
 from core.storage.models import AccessRequest, Grant, Job
 from core.use_cases.requests import SYSTEM, locked_request
 
@@ -69,13 +69,15 @@ async def grant_step(ctx: Context, job: Job) -> Reschedule | None:
     try:
         async with integration_accounts.leased(
             ctx, request.integration, request.requester, f"job:{job.id}"
-        ):
-            return await _grant_under_lease(ctx, request)
+        ) as lease:
+            return await _grant_under_lease(ctx, request, lease)
     except AccountBusy as busy:
         return Reschedule(ctx.clock.now() + BUSY_RETRY, str(busy))
 
 
-async def _grant_under_lease(ctx: Context, request: AccessRequest) -> Reschedule | None:
+async def _grant_under_lease(
+    ctx: Context, request: AccessRequest, lease: AccountLease
+) -> Reschedule | None:
     integration = ctx.integration(request.integration)
     async with ctx.store.reading() as session:
         grant = await session.get(Grant, request.id)
@@ -90,7 +92,7 @@ async def _grant_under_lease(ctx: Context, request: AccessRequest) -> Reschedule
             request, ends_at=ctx.clock.now() + timedelta(seconds=request.duration_seconds)
         )
         result = await integration.grant(this, active=[*others, this], account=state)
-        await _store_grant(ctx, request, result)
+        await _store_grant(ctx, request, result, lease)
         if result.ready:
             return await _activate(ctx, request)
     elif state is None or not await integration.ready(
@@ -102,9 +104,12 @@ async def _grant_under_lease(ctx: Context, request: AccessRequest) -> Reschedule
     return Reschedule(ctx.clock.now() + READY_POLL, "waiting for the change to be deployed")
 
 
-async def _store_grant(ctx: Context, request: AccessRequest, result: GrantResult) -> None:
+async def _store_grant(
+    ctx: Context, request: AccessRequest, result: GrantResult, lease: AccountLease
+) -> None:
     assert ctx.vault is not None
     async with ctx.store.transaction() as session:
+        await integration_accounts.confirm(session, lease, now=ctx.clock.now())
         grant = Grant(
             request_id=request.id,
             integration=request.integration,
@@ -210,27 +215,28 @@ async def end_step(ctx: Context, job: Job) -> Reschedule | None:
     try:
         async with integration_accounts.leased(
             ctx, request.integration, request.requester, f"job:{job.id}"
-        ):
-            await _end_under_lease(ctx, request, end)
+        ) as lease:
+            await _end_under_lease(ctx, request.id, end, lease)
     except AccountBusy as busy:
         return Reschedule(ctx.clock.now() + BUSY_RETRY, str(busy))
     return None
 
 
-async def _end_under_lease(ctx: Context, ended: AccessRequest, end: ExpireJob | RevokeJob) -> None:
-    request_id, integration, person = ended.id, ended.integration, ended.requester
+async def _end_under_lease(
+    ctx: Context, request_id: str, end: ExpireJob | RevokeJob, lease: AccountLease
+) -> None:
     async with ctx.store.reading() as session:
         request = await session.get(AccessRequest, request_id)
         if request is None or request.status != Status.ACTIVE:
             return  # ended by the other end job meanwhile
-        state = await integration_accounts.load_state(session, integration, person)
+        state = await integration_accounts.load_state(session, lease.integration, lease.person)
         remaining = await integration_accounts.active_grants(
-            session, integration, person, exclude=request_id
+            session, lease.integration, lease.person, exclude=request_id
         )
     outcome = await ctx.integration(request.integration).revoke(
         integration_accounts.access_grant(request), remaining=remaining, account=state
     )
-    await _record_end(ctx, request, end, outcome, remaining)
+    await _record_end(ctx, request, end, outcome, remaining, lease)
 
 
 async def _record_end(
@@ -239,18 +245,16 @@ async def _record_end(
     end: ExpireJob | RevokeJob,
     outcome: RevokeResult,
     remaining: list[AccessGrant],
+    lease: AccountLease,
 ) -> None:
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
+        await integration_accounts.confirm(session, lease, now=now)
         request = await locked_request(session, request.id)
         if request.status != Status.ACTIVE:
             return
         await integration_accounts.save_state(
-            session,
-            request.integration,
-            request.requester,
-            outcome.account,
-            cleanup_at=outcome.cleanup_at,
+            session, lease.integration, lease.person, outcome.account, cleanup_at=outcome.cleanup_at
         )
         await _erase_password(session, request.id)
         await transitions.transition(
@@ -266,9 +270,7 @@ async def _record_end(
         if outcome.cleanup_at is not None:
             await enqueue(
                 session,
-                CleanupJob.for_account(
-                    request.integration, request.requester, at=outcome.cleanup_at
-                ),
+                CleanupJob.for_account(lease.integration, lease.person, at=outcome.cleanup_at),
             )
         await enqueue(
             session,

@@ -243,15 +243,16 @@ async def refresh(ctx: Context, job: Job) -> Reschedule | None:
             )
         for person in people:
             try:
-                async with integration_accounts.leased(ctx, name, person, f"job:{job.id}"):
-                    await _refresh_person(ctx, name, person)
+                async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
+                    await _refresh_person(ctx, lease)
             except AccountBusy:
-                continue  # the job holding it is changing the account right now
+                continue  # another job is changing the account (or took it over): next time
     await _queue_next(ctx, run)
     return None
 
 
-async def _refresh_person(ctx: Context, name: str, person: str) -> None:
+async def _refresh_person(ctx: Context, lease: integration_accounts.AccountLease) -> None:
+    name, person = lease.integration, lease.person
     async with ctx.store.reading() as session:
         state = await integration_accounts.load_state(session, name, person)
         active = await integration_accounts.active_grants(session, name, person)
@@ -263,6 +264,7 @@ async def _refresh_person(ctx: Context, name: str, person: str) -> None:
     latest = active[-1].grant_id
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
+        await integration_accounts.confirm(session, lease, now=now)
         await integration_accounts.save_state(session, name, person, result.account)
         if result.password is not None and ctx.vault is not None:
             grant = await session.get(Grant, latest)
@@ -291,7 +293,7 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
     if name not in ctx.integrations:
         return None
     try:
-        async with integration_accounts.leased(ctx, name, person, f"job:{job.id}"):
+        async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
             async with ctx.store.reading() as session:
                 state = await integration_accounts.load_state(session, name, person)
                 row = await session.get(IntegrationAccount, (name, person))
@@ -299,6 +301,7 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
                 return None  # granted again since, or already cleaned
             await ctx.integrations[name].cleanup(person, account=state)
             async with ctx.store.transaction() as session:
+                await integration_accounts.confirm(session, lease, now=ctx.clock.now())
                 await integration_accounts.save_state(session, name, person, None)
                 await audit.record(
                     session,
