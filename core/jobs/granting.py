@@ -165,7 +165,7 @@ async def _activate(ctx: Context, request: AccessRequest) -> None:
             RequesterNotice.about(request.id, Notice.READY, key="granted", at=now),
             MessagesUpdate.for_request(request.id, version=Status.ACTIVE, at=now),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 async def grant_gave_up(ctx: Context, job: Job, error: str) -> None:
@@ -194,7 +194,7 @@ async def grant_gave_up(ctx: Context, job: Job, error: str) -> None:
             ),
             MessagesUpdate.for_request(request.id, version=Status.FAILED, at=now),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 # ------------------------------------------------------------------ expire / revoke
@@ -277,7 +277,7 @@ async def _record_end(
             RequesterNotice.about(request.id, Notice.ENDED, key=end.target, at=now),
             MessagesUpdate.for_request(request.id, version=end.target, at=now),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 async def _erase_password(session: AsyncSession, request_id: str) -> None:
@@ -309,4 +309,4 @@ async def end_keeps_failing(ctx: Context, job: Job, error: str) -> None:
                 at=now,
             ),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()

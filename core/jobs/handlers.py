@@ -1,6 +1,6 @@
 """The job kinds: what each durable step does. Every handler is idempotent.
 
-``KINDS`` is the worker's table of handlers: the steps below, the grant steps of
+``job_kinds(notifiers)`` is the worker's table of handlers: the steps below, the grant steps of
 ``core.jobs.granting`` and the notice handlers of ``core.jobs.notices``, which alone send
 through the notifiers.
 """
@@ -8,6 +8,7 @@ through the notifiers.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from core.context import Context
 from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
+from core.domain.ports import Notifier
 from core.jobs import escalation, granting
 from core.jobs.kinds import (
     PERIODIC,
@@ -68,7 +70,7 @@ async def remind(ctx: Context, job: Job) -> None:
                 detail={"round": step.round},
             )
         await enqueue(session, ApproversNotice.again(request.id, round_, at=now))
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 async def pending_timeout(ctx: Context, job: Job) -> None:
@@ -94,7 +96,7 @@ async def pending_timeout(ctx: Context, job: Job) -> None:
             RequesterNotice.about(request.id, Notice.OUTCOME, key=Status.TIMED_OUT, at=now),
             MessagesUpdate.for_request(request.id, version=Status.TIMED_OUT, at=now),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 async def warn_expiry(ctx: Context, job: Job) -> None:
@@ -107,7 +109,7 @@ async def warn_expiry(ctx: Context, job: Job) -> None:
             session,
             RequesterNotice.about(request.id, Notice.EXPIRY_WARNING, key="1", at=ctx.clock.now()),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 # ------------------------------------------------------------------ periodic, per integration
@@ -283,7 +285,7 @@ async def _refresh_person(ctx: Context, lease: integration_accounts.AccountLease
                 session,
                 RequesterNotice.about(latest, Notice.READY, key=f"rotated-{stamp}", at=now),
             )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
@@ -341,11 +343,6 @@ STEPS: dict[str, JobKind] = {
 }
 
 
-async def _notify(ctx: Context, job: Job) -> None:
-    await Notices(ctx.notifiers).kinds()[job.kind].handle(ctx, job)
-
-
-KINDS: dict[str, JobKind] = {
-    **STEPS,
-    **{kind: JobKind(_notify) for kind in Notices(()).kinds()},
-}
+def job_kinds(notifiers: Sequence[Notifier]) -> dict[str, JobKind]:
+    """Every job kind's handler; the notice jobs send through ``notifiers``."""
+    return {**STEPS, **Notices(notifiers).kinds()}

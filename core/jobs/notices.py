@@ -2,7 +2,8 @@
 to every platform where the person is reachable, retried on their own and never able to roll
 back a decision or a grant.
 
-Only these handlers talk to the chat platforms; use cases only queue notice jobs
+Only these handlers talk to the chat platforms. They send through the notifiers the composition
+root hands to :class:`Notices` once, at assembly; use cases only queue notice jobs
 (``core.jobs.kinds``). A recipient already served (a ``posted_messages`` row) is skipped on a
 retry, so a notice that failed for one approver is not sent twice to the others.
 """
@@ -152,7 +153,7 @@ class Notices:
                     because=escalation.UNREACHABLE,
                     round_=UNREACHABLE_ROUND,
                 )
-            ctx.wake_worker()
+            ctx.doorbell.ring()
         if errors:
             raise DeliveryFailed("; ".join(errors))
 

@@ -66,6 +66,23 @@ async def enqueue(session: AsyncSession, *specs: JobSpec) -> None:
         )
 
 
+class Bell:
+    """The worker's doorbell (``core.domain.ports.Doorbell``): use cases and handlers ring it
+    after a commit that queued jobs; the worker of this process waits on it between polls."""
+
+    def __init__(self) -> None:
+        self._rung = asyncio.Event()
+
+    def ring(self) -> None:
+        self._rung.set()
+
+    async def wait(self) -> None:
+        await self._rung.wait()
+
+    def clear(self) -> None:
+        self._rung.clear()
+
+
 @dataclass(frozen=True)
 class Reschedule:
     """A handler's answer: not finished, run me again at ``at`` (no attempt is spent)."""
@@ -107,6 +124,9 @@ def default_worker_id() -> str:
 
 @dataclass
 class Worker:
+    """Claims due jobs and runs them. It listens to ``bell`` (by default the context's doorbell,
+    when that is a :class:`Bell`) so that jobs queued in this process run at once."""
+
     ctx: Context
     kinds: Mapping[str, JobKind]
     worker_id: str = field(default_factory=default_worker_id)
@@ -115,10 +135,12 @@ class Worker:
     batch: int = 20
     concurrency: int = 8
     backoff: Backoff = field(default_factory=Backoff)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    bell: Bell | None = None
+    _bell: Bell = field(init=False, repr=False)
 
-    def wake(self) -> None:
-        self._wake.set()
+    def __post_init__(self) -> None:
+        doorbell = self.bell or self.ctx.doorbell
+        self._bell = doorbell if isinstance(doorbell, Bell) else Bell()
 
     # ------------------------------------------------------------------ claiming
 
@@ -294,7 +316,7 @@ class Worker:
     ) -> None:
         """Wait for a wake-up, a stop, a finished job (when we are full) or the next poll."""
         waits: list[asyncio.Future[Any]] = [
-            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(self._bell.wait()),
             asyncio.ensure_future(stop.wait()),
         ]
         if in_hand and full:
@@ -309,7 +331,7 @@ class Worker:
         )
         for future in pending:
             future.cancel()
-        self._wake.clear()
+        self._bell.clear()
 
 
 async def _cancel(task: asyncio.Task[Any]) -> None:

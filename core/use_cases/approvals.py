@@ -122,7 +122,7 @@ async def decide(
         _require_reason(ctx, request, decision, reason)
         final = await _record(ctx, session, request, approver, decision, reason, platform)
         view = await load_view(session, ctx.directory, request_id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return DecisionResult(view, final)
 
 

@@ -60,7 +60,7 @@ async def revoke(
             RevokeJob.asked(request_id, actor=actor, reason=reason, platform=platform, at=now),
         )
         view = await load_view(session, ctx.directory, request_id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return view
 
 

@@ -116,7 +116,7 @@ async def submit(
         await _record_submitted(session, request, routing, extends=extends)
         await _queue_after_submit(session, request, flow, routing, now=now)
         view = await load_view(session, ctx.directory, request.id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return view
 
 
@@ -251,7 +251,7 @@ async def cancel(ctx: Context, *, actor: str, request_id: str, platform: str) ->
             session, MessagesUpdate.for_request(request.id, version=Status.CANCELLED, at=now)
         )
         view = await load_view(session, ctx.directory, request_id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return view
 
 

@@ -63,8 +63,7 @@ async def test_killed_worker_grant_and_revoke_still_happen_once(
     database_url: str, encryption_key: str, tmp_path: Path
 ) -> None:
     sqlite_url = database_url  # worker processes share it: a SQLite file, or PostgreSQL
-    domain = await make_domain(sqlite_url, encryption_key)
-    domain.ctx.clock = SystemClock()
+    domain = await make_domain(sqlite_url, encryption_key, clock=SystemClock())
     files = FileIntegration("prod-atlas", tmp_path)
     draft = Draft("prod-atlas", "database", "analytics", "read", timedelta(seconds=4), "incident")
 

@@ -23,7 +23,7 @@ from core.use_cases import approvals, grants, requests
 from core.use_cases.eligibility import Draft
 from tests.fakes.atlas import CLUSTER_NAME, PRIVATE_KEY, PROJECT_ID, FakeAtlas
 from tests.support.clock import ManualClock
-from tests.support.recording_notifier import RecordingNotifier
+from tests.support.recording_notifier import RecordingNotifier, recording_platform
 
 
 def config(atlas_url: str, database_url: str, **atlas: Any) -> dict[str, Any]:
@@ -83,9 +83,8 @@ async def start(
     settings = resolve_settings(
         parse_config(config(atlas.url, sqlite_url, **options)), config_path="t", environ=environ
     )
-    app = await build(settings, clock=clock, platforms=[])
     chat = RecordingNotifier()
-    app.add_notifier(chat)
+    app = await build(settings, clock=clock, platforms=[recording_platform(chat)])
     await handlers.schedule_periodic(app.ctx)
     await app.worker.run_due()  # the first sync
     return app, chat
