@@ -176,14 +176,21 @@ class Worker:
             return sorted(rows, key=lambda job: (job.run_at, job.id or 0))
 
     async def _renew(self, job_id: int) -> None:
+        """Keep the job's lease every third of it; a failed renewal is tried again at the next
+        (the job's steps are idempotent, should the lease lapse and another worker run it)."""
         interval = max(0.05, self.lease.total_seconds() / 3)
         while True:
             await asyncio.sleep(interval)
-            async with self.ctx.store.transaction() as session:
-                await session.execute(
-                    sa.update(Job)
-                    .where(Job.id == job_id, Job.locked_by == self.worker_id)
-                    .values(locked_until=self.ctx.clock.now() + self.lease)
+            try:
+                async with self.ctx.store.transaction() as session:
+                    await session.execute(
+                        sa.update(Job)
+                        .where(Job.id == job_id, Job.locked_by == self.worker_id)
+                        .values(locked_until=self.ctx.clock.now() + self.lease)
+                    )
+            except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as error:
+                log.warning(
+                    "worker %s cannot renew the lease of job %s: %s", self.worker_id, job_id, error
                 )
 
     async def _finish(self, job: Job, **values: Any) -> None:
