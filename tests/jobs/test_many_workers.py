@@ -19,6 +19,28 @@ from tests.support.domain import make_domain
 pytestmark = pytest.mark.postgres
 
 
+async def run_until_drained(store: Store, workers: list[Worker]) -> None:
+    """Run the workers until no job is left to do (at most 30 s), then stop them."""
+
+    async def drained() -> bool:
+        async with store.reading() as session:
+            left = (
+                await session.execute(
+                    sa.select(sa.func.count()).select_from(Job).where(Job.state != "done")
+                )
+            ).scalar_one()
+        return left == 0
+
+    stop = asyncio.Event()
+    runs = [asyncio.create_task(worker.run(stop)) for worker in workers]
+    for _ in range(600):
+        if await drained():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.gather(*runs)
+
+
 async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
     postgres_url: str, encryption_key: str
 ) -> None:
@@ -60,24 +82,7 @@ async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
         )
         for i, store in enumerate(stores)
     ]
-    stop = asyncio.Event()
-    runs = [asyncio.create_task(worker.run(stop)) for worker in workers]
-
-    async def drained() -> bool:
-        async with domain.ctx.store.reading() as session:
-            left = (
-                await session.execute(
-                    sa.select(sa.func.count()).select_from(Job).where(Job.state != "done")
-                )
-            ).scalar_one()
-        return left == 0
-
-    for _ in range(600):
-        if await drained():
-            break
-        await asyncio.sleep(0.05)
-    stop.set()
-    await asyncio.gather(*runs)
+    await run_until_drained(domain.ctx.store, workers)
     for store in stores:
         await store.close()
 

@@ -125,16 +125,7 @@ async def test_full_cycle_through_atlas_leaks_no_secret(
     )
     await run(app, clock)
 
-    async with ctx.store.reading() as session:
-        granted = await load_view(session, ctx.directory, view.id)
-    assert granted.status is Status.ACTIVE
-    username = granted.username
-    user = atlas.users[PROJECT_ID][username]
-    assert user["scopes"] == [{"name": CLUSTER_NAME, "type": "CLUSTER"}]
-    assert user["roles"] == [{"roleName": "read", "databaseName": "analytics"}]
-    assert granted.connection and granted.connection["connection_string"].startswith(
-        "mongodb+srv://"
-    )
+    username = await granted_in_atlas(app, atlas, view.id)
     first = await grants.reveal_password(
         ctx, actor="alice@example.com", request_id=view.id, platform="slack"
     )
@@ -160,6 +151,21 @@ async def test_full_cycle_through_atlas_leaks_no_secret(
     secrets += [token for token in getattr(atlas, "tokens", {})]
     await assert_nowhere(ctx, secrets, caplog, chat)
     await app.ctx.store.close()
+
+
+async def granted_in_atlas(app: Gatepass, atlas: FakeAtlas, request_id: str) -> str:
+    """The request is active, its database user in Atlas has its role; the username."""
+    async with app.ctx.store.reading() as session:
+        granted = await load_view(session, app.ctx.directory, request_id)
+    assert granted.status is Status.ACTIVE
+    assert granted.username is not None
+    user = atlas.users[PROJECT_ID][granted.username]
+    assert user["scopes"] == [{"name": CLUSTER_NAME, "type": "CLUSTER"}]
+    assert user["roles"] == [{"roleName": "read", "databaseName": "analytics"}]
+    assert granted.connection and granted.connection["connection_string"].startswith(
+        "mongodb+srv://"
+    )
+    return granted.username
 
 
 async def assert_nowhere(

@@ -39,6 +39,46 @@ async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def worker_config(tmp_path: Path, slack: FakeSlack, database_url: str) -> Path:
+    data = config("http://127.0.0.1:9", database_url)  # Atlas is left out: no secret
+    data["slack"] = {
+        "bot_token": "env:SLACK_BOT_TOKEN",
+        "signing_secret": "env:SLACK_SIGNING_SECRET",
+        "api_url": slack.api_url,
+    }
+    data["jobs"] = {"poll_interval": "1s"}
+    path = tmp_path / "gatepass.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def worker_env(slack: FakeSlack, encryption_key: str) -> dict[str, str]:
+    mine = ("SLACK_", "ATLAS_", "GATEPASS_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(mine)} | {
+        "GATEPASS_KEY": encryption_key,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+async def submit_request(path: Path, env: dict[str, str]) -> None:
+    """Alice asks, through a context of her own on the same database; Carol approves."""
+    data = yaml.safe_load(path.read_text())
+    settings = resolve_settings(parse_config(data), config_path=str(path), environ=env)
+    ctx = build_context(settings, integrations={"prod-atlas": MemoryIntegration("prod-atlas")})
+    try:
+        async with ctx.store.transaction() as session:
+            await resources.replace_discovered(session, "prod-atlas", RESOURCES, at=ctx.clock.now())
+        draft = Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "report")
+        view = await requests.submit(
+            ctx, requester="alice@example.com", draft=draft, platform="slack"
+        )
+        assert [a.email for a in view.approvers] == ["carol@example.com"]
+    finally:
+        await ctx.store.close()
+
+
 async def test_sigterm_drains_jobs_and_home_refreshes_in_flight(
     tmp_path: Path, sqlite_url: str, encryption_key: str
 ) -> None:
@@ -47,25 +87,8 @@ async def test_sigterm_drains_jobs_and_home_refreshes_in_flight(
         slack.add_user("U0CAROL", email="carol@example.com", real_name="Carol Lin")
         slack.slow_down("chat.postMessage", SLOW)
         slack.slow_down("views.publish", SLOW)
-        data = config("http://127.0.0.1:9", sqlite_url)  # Atlas is left out: no secret
-        data["slack"] = {
-            "bot_token": "env:SLACK_BOT_TOKEN",
-            "signing_secret": "env:SLACK_SIGNING_SECRET",
-            "api_url": slack.api_url,
-        }
-        data["jobs"] = {"poll_interval": "1s"}
-        path = tmp_path / "gatepass.yml"
-        path.write_text(yaml.safe_dump(data))
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "ATLAS_", "GATEPASS_"))
-        } | {
-            "GATEPASS_KEY": encryption_key,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "PYTHONPATH": str(ROOT),
-        }
+        path = worker_config(tmp_path, slack, sqlite_url)
+        env = worker_env(slack, encryption_key)
         worker = await asyncio.create_subprocess_exec(
             sys.executable,
             *("-m", "bot.cli", "worker", "--config", str(path)),
@@ -74,27 +97,14 @@ async def test_sigterm_drains_jobs_and_home_refreshes_in_flight(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
-        settings = resolve_settings(parse_config(data), config_path=str(path), environ=env)
-        ctx = build_context(settings, integrations={"prod-atlas": MemoryIntegration("prod-atlas")})
         try:
-            async with ctx.store.transaction() as session:
-                await resources.replace_discovered(
-                    session, "prod-atlas", RESOURCES, at=ctx.clock.now()
-                )
-            draft = Draft(
-                "prod-atlas", "database", "analytics", "read", timedelta(hours=1), "report"
-            )
-            view = await requests.submit(
-                ctx, requester="alice@example.com", draft=draft, platform="slack"
-            )
-            assert [a.email for a in view.approvers] == ["carol@example.com"]
+            await submit_request(path, env)
             await until(lambda: any(m == "chat.postMessage" for m, _ in slack.arrived))
             worker.send_signal(signal.SIGTERM)
             output, _ = await asyncio.wait_for(worker.communicate(), timeout=30)
         finally:
             if worker.returncode is None:
                 worker.kill()
-            await ctx.store.close()
     text = output.decode()
     assert worker.returncode == 0, text
     posted = {call["channel"] for call in slack.calls_to("chat.postMessage")}
