@@ -141,7 +141,13 @@ async def confirm(session: AsyncSession, lease: AccountLease, *, now: datetime) 
     """Before writing what was done under the lease: still ours (and renewed), in the same
     transaction as the write, or LeaseLost and nothing is written."""
     if lease.lost is not None or not await renew(session, lease, now=now):
-        lease.lost = lease.lost or "another holder took it over"
+        if lease.lost is None:
+            lease.lost = "another holder took it over"
+            log.warning(
+                "lease on %s lost: %s; nothing written, the job tries again later",
+                lease,
+                lease.lost,
+            )
         raise LeaseLost(f"lease on {lease} lost: {lease.lost}")
 
 
