@@ -32,8 +32,8 @@ from core.config.secrets import SecretValue
 from core.context import Context
 from core.domain.directory import ConfigDirectory
 from core.domain.ports import AccessGrant, AccountState, RevokeResult, SystemClock
-from core.jobs.handlers import KINDS
-from core.jobs.queue import Worker
+from core.jobs.handlers import job_kinds
+from core.jobs.queue import Bell, Worker
 from core.storage import migrations
 from core.storage.models import AccessRequest, Grant, Job
 from core.storage.store import Store
@@ -80,15 +80,17 @@ def database_url(kind: str, folder: Path) -> tuple[str, Any]:
     return url, lambda: databases.drop_database(url)
 
 
-def context(url: str, integration: RevokeClock) -> Context:
+def context(url: str, integration: RevokeClock, *, store: Store | None = None) -> Context:
+    """One replica's context; its worker listens to its doorbell."""
     config = parse_config(CONFIG)
     return Context(
         config=config,
         directory=ConfigDirectory(config.directory),
-        store=Store.from_url(url),
+        store=store or Store.from_url(url),
         clock=SystemClock(),
         vault=Vault(SecretValue(Fernet.generate_key().decode())),
         integrations={"bench": integration},  # type: ignore[dict-item]
+        doorbell=Bell(),
     )
 
 
@@ -163,11 +165,8 @@ async def revoke_run(
     ends += [burst_at] * burst
     await insert_grants(ctx.store, ends)
     pools = [ctx] + [context(url, integration) for _ in range(workers - 1)]
-    for extra in pools[1:]:
-        extra.integrations = ctx.integrations
-    runners = [Worker(c, KINDS, poll_interval=0.05, batch=50, concurrency=16) for c in pools]
-    for runner in runners:
-        runner.ctx.wake_worker = runner.wake
+    kinds = job_kinds(())
+    runners = [Worker(c, kinds, poll_interval=0.05, batch=50, concurrency=16) for c in pools]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(r.run(stop)) for r in runners]
     total = grants + burst
@@ -230,8 +229,7 @@ async def claim_cost(url: str, queued: int, *, samples: int = 200) -> float:
         async with store.engine.connect() as connection:
             await connection.execute(sa.text("COMMIT"))
             await connection.execute(sa.text("ANALYZE jobs"))
-    ctx = context(url, RevokeClock())
-    ctx.store = store
+    ctx = context(url, RevokeClock(), store=store)
     worker = Worker(ctx, {}, batch=1)
     timings = []
     for i in range(samples):

@@ -1,30 +1,38 @@
-"""The composition root: one aiohttp app (``/healthz``, ``/metrics``, the chat platforms' routes)
-plus the job worker, built from settings."""
+"""The composition root: one aiohttp app (``/healthz``, the chat platforms' routes) plus the job
+worker, assembled once from settings.
+
+The order is fixed: the worker's doorbell, then the domain context (holding the doorbell), then
+each platform's parts (``install(settings, ctx)``), then the worker with the notice handlers
+holding the platforms' notifiers, then the web app with every route. Nothing is added to the
+context or the app afterwards; ``close()`` takes it all down again, in ``serve`` and ``worker``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from bot.platform import READY, Installer, PlatformParts, configured_status
 from core.config.settings import Settings
 from core.context import Context
 from core.domain.ports import Clock, Integration, Notifier
 from core.jobs import handlers
-from core.jobs.queue import Backoff, Worker
+from core.jobs.queue import Backoff, Bell, Worker
 from core.runtime import build_context
 from core.storage import migrations
 
 log = logging.getLogger("gatepass")
 
-Platform = Callable[["Gatepass"], Awaitable[None]]
 GATEPASS: web.AppKey[Gatepass] = web.AppKey("gatepass")
+PLATFORM_MODULES = {"slack": "bot.slack.install", "teams": "bot.teams.install"}
 
 
 def is_loopback(host: str) -> bool:
@@ -36,43 +44,63 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Gatepass:
-    """Everything ``serve`` runs, wired once."""
+    """Everything ``serve`` and ``worker`` run, assembled once."""
 
     settings: Settings
     ctx: Context
     web: web.Application
+    parts: Mapping[str, PlatformParts]
+    notifiers: tuple[Notifier, ...]
     worker: Worker | None = None
     # False: the worker exists (tests drive it with run_due()) but its loop is not started.
     run_worker_loop: bool = True
-    platforms: dict[str, str] = field(default_factory=dict)  # name -> "ready" or why not
-    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    def add_notifier(self, notifier: Notifier) -> None:
-        self.ctx.notifiers = [*self.ctx.notifiers, notifier]
+    @property
+    def platforms(self) -> dict[str, str]:
+        """Each installed platform: "ready" or why it is left out (now)."""
+        return {name: part.current_status() for name, part in self.parts.items()}
 
     async def start_background(self) -> None:
+        """``serve``: the platforms prepared, then the worker loop (unless turned off) and the
+        platforms' background tasks started."""
+        for part in self.parts.values():
+            if part.prepare is not None:
+                await part.prepare()
         if self.worker is not None and self.run_worker_loop:
             await handlers.schedule_periodic(self.ctx)
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="worker"))
-        for starter in self.background:
-            self._tasks.append(
-                asyncio.create_task(starter(), name=getattr(starter, "__name__", "task"))
-            )
+        for part in self.parts.values():
+            for starter in part.background:
+                name = getattr(starter, "__name__", "task")
+                self._tasks.append(asyncio.create_task(starter(), name=name))
+
+    async def work(self, stop: asyncio.Event) -> None:
+        """``worker``: run due jobs until ``stop`` is set, then finish the jobs in hand."""
+        assert self.worker is not None, "built without a worker"
+        await handlers.schedule_periodic(self.ctx)
+        await self.worker.run(stop)
 
     async def close(self) -> None:
-        """Stop what runs in the background, then let go of connections."""
-        await self.stop_background()
+        """Stop the background work (the worker finishes its jobs in hand), let each platform
+        finish what it has in flight, then let go of connections."""
+        await self._stop_background()
+        for part in self.parts.values():
+            if part.close is not None:
+                try:
+                    await part.close()
+                except Exception:  # one platform's failure must not keep the others open
+                    log.exception("%s did not close cleanly", part.name)
         for integration in self.ctx.integrations.values():
             close = getattr(integration, "aclose", None)
             if close is not None:
                 await close()
         await self.ctx.store.close()
 
-    async def stop_background(self) -> None:
+    async def _stop_background(self) -> None:
         self._stop.set()
         for task in self._tasks:
             if task.get_name() != "worker":
@@ -81,16 +109,6 @@ class Gatepass:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-
-
-def _platform_status(settings: Settings, name: str) -> str:
-    section = getattr(settings.config, name)
-    if section is None:
-        return f"not configured (add a {name}: section to {settings.config_path})"
-    missing = [u for u in settings.unavailable if u.component == name]
-    if missing:
-        return "left out: " + "; ".join(f"{u.source} {u.problem}" for u in missing)
-    return "ready"
 
 
 def health(app: Gatepass) -> dict[str, Any]:
@@ -109,11 +127,12 @@ def health(app: Gatepass) -> dict[str, Any]:
         for i in settings.config.integrations
     }
     key_problem = [u for u in settings.unavailable if u.component == "encryption_key"]
+    platforms = app.platforms
     return {
         "status": "ok",
         "platforms": {
-            name: app.platforms.get(name, _platform_status(settings, name))
-            for name in ("slack", "teams")
+            name: platforms.get(name, configured_status(settings, name))
+            for name in PLATFORM_MODULES
         },
         "integrations": integrations,
         "encryption_key": "ready"
@@ -136,6 +155,34 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+def _refuse_unsafe_dev_mode(settings: Settings) -> None:
+    teams = settings.config.teams
+    if teams is not None and teams.dev_mode and not is_loopback(settings.config.server.host):
+        raise SystemExit(
+            f"teams.dev_mode turns off Bot Framework authentication; it is allowed only when "
+            f"server.host is a loopback address, not {settings.config.server.host!r}"
+        )
+
+
+def _web_app(parts: Sequence[PlatformParts]) -> web.Application:
+    application = web.Application(client_max_size=1024 * 1024)
+    application.router.add_get("/healthz", _healthz)
+    for part in parts:
+        application.router.add_routes(part.routes)
+    return application
+
+
+def _log_what_is_left_out(settings: Settings, parts: Mapping[str, PlatformParts]) -> None:
+    for name in PLATFORM_MODULES:
+        part = parts.get(name)
+        status = part.status if part is not None else configured_status(settings, name)
+        if status != READY:
+            log.warning("%s: %s", name, status)
+    for item in settings.unavailable:
+        if item.component.startswith("integration") or item.component == "encryption_key":
+            log.warning("%s left out: %s %s", item.component, item.source, item.problem)
+
+
 async def build(
     settings: Settings,
     *,
@@ -144,58 +191,61 @@ async def build(
     run_worker: bool = True,
     start_worker_loop: bool = True,
     migrate: bool = True,
-    platforms: Sequence[Platform] | None = None,
+    platforms: Sequence[Installer] | None = None,
     worker_poll: float | None = None,
     backoff: Backoff | None = None,
 ) -> Gatepass:
-    """Wire the app. ``platforms`` defaults to every chat edge the settings configure."""
-    teams = settings.config.teams
-    if teams is not None and teams.dev_mode and not is_loopback(settings.config.server.host):
-        raise SystemExit(
-            f"teams.dev_mode turns off Bot Framework authentication; it is allowed only when "
-            f"server.host is a loopback address, not {settings.config.server.host!r}"
-        )
+    """Assemble the app. ``platforms`` defaults to every chat edge (``default_platforms``)."""
+    _refuse_unsafe_dev_mode(settings)
+    installers = platforms if platforms is not None else default_platforms()
     if migrate:
         await migrations.upgrade_async(settings.database_url)
-    ctx = build_context(settings, clock=clock, integrations=integrations)
-    application = web.Application(client_max_size=1024 * 1024)
-    gatepass = Gatepass(
-        settings=settings, ctx=ctx, web=application, run_worker_loop=start_worker_loop
-    )
-    application[GATEPASS] = gatepass
-    application.router.add_get("/healthz", _healthz)
+    bell = Bell()
+    ctx = build_context(settings, clock=clock, integrations=integrations, doorbell=bell)
+    parts = {part.name: part for part in (install(settings, ctx) for install in installers)}
+    notifiers = tuple(p.notifier for p in parts.values() if p.notifier is not None)
+    worker = None
     if run_worker:
-        jobs_config = settings.config.jobs
-        gatepass.worker = Worker(
+        jobs = settings.config.jobs
+        worker = Worker(
             ctx,
-            handlers.KINDS,
-            lease=jobs_config.lease,
+            handlers.job_kinds(notifiers),
+            lease=jobs.lease,
             poll_interval=worker_poll
             if worker_poll is not None
-            else jobs_config.poll_interval.total_seconds(),
+            else jobs.poll_interval.total_seconds(),
             backoff=backoff or Backoff(),
+            bell=bell,
         )
-        ctx.wake_worker = gatepass.worker.wake
-    for install in platforms if platforms is not None else default_platforms():
-        await install(gatepass)
-    for name in ("slack", "teams"):
-        status = gatepass.platforms.get(name, _platform_status(settings, name))
-        if status != "ready":
-            log.warning("%s: %s", name, status)
-    for item in settings.unavailable:
-        if item.component.startswith("integration") or item.component == "encryption_key":
-            log.warning("%s left out: %s %s", item.component, item.source, item.problem)
+    application = _web_app(list(parts.values()))
+    gatepass = Gatepass(
+        settings=settings,
+        ctx=ctx,
+        web=application,
+        parts=parts,
+        notifiers=notifiers,
+        worker=worker,
+        run_worker_loop=start_worker_loop,
+    )
+    application[GATEPASS] = gatepass
     application.on_startup.append(lambda _app: gatepass.start_background())
     application.on_cleanup.append(lambda _app: gatepass.close())
+    _log_what_is_left_out(settings, parts)
     return gatepass
 
 
-def default_platforms() -> list[Platform]:
-    installers: list[Platform] = []
-    for module_name in ("bot.slack.install", "bot.teams.install"):
+def default_platforms() -> list[Installer]:
+    """Every chat edge's installer. A platform module that cannot be imported (a dependency
+    missing or broken) is an error at start, naming the module and the cause: Gatepass never
+    runs silently without a platform its install should have."""
+    installers: list[Installer] = []
+    for name, module_name in PLATFORM_MODULES.items():
         try:
-            module = __import__(module_name, fromlist=["install"])
-        except ModuleNotFoundError:
-            continue
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise SystemExit(
+                f"gatepass cannot start: the {name} edge ({module_name}) could not be imported: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         installers.append(module.install)
     return installers

@@ -10,7 +10,6 @@ from aiohttp import web
 
 from bot.app import build
 from core.config.settings import Settings
-from core.jobs import handlers
 
 log = logging.getLogger("gatepass")
 
@@ -53,14 +52,17 @@ def serve_forever(
 
 
 async def _work(settings: Settings) -> None:
-    """The worker alone: the same wiring as ``serve`` (notifiers included), no HTTP server."""
+    """The worker alone: the same assembly as ``serve`` (notifiers included), no HTTP server.
+    On SIGTERM it finishes the jobs in hand, then what the platforms have in flight (Slack
+    Home-tab refreshes), before it lets go of its connections."""
     gatepass = await build(settings)
-    assert gatepass.worker is not None
-    await handlers.schedule_periodic(gatepass.ctx)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    await gatepass.worker.run(stop)
-    await gatepass.close()
+    try:
+        await gatepass.work(stop)
+        log.info("stopping: finishing what the platforms have in flight")
+    finally:
+        await gatepass.close()
 
 
 def work_forever(settings: Settings) -> None:

@@ -1,33 +1,31 @@
-"""What every use case needs, built once at start by the composition root."""
+"""What every use case needs, built once at start by the composition root and never changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.config.schema import GatepassConfig, IntegrationBase
 from core.domain.directory import Directory, Person
 from core.domain.errors import NotInDirectory, UnknownIntegration
-from core.domain.ports import Clock, Integration, Notifier
+from core.domain.ports import Clock, Doorbell, Integration, NoDoorbell
 from core.storage.store import Store
 from core.storage.vault import Vault
 
 
-def _nothing() -> None:
-    return None
-
-
-@dataclass
+@dataclass(frozen=True)
 class Context:
+    """The domain's dependencies. Use cases never send chat messages: they queue notice jobs
+    and ring ``doorbell`` after the commit, so that a worker of this process sends them at once
+    (the notice handlers hold the notifiers, see ``core.jobs.notices``)."""
+
     config: GatepassConfig
     directory: Directory
     store: Store
     clock: Clock
     vault: Vault | None = None
     integrations: Mapping[str, Integration] = field(default_factory=dict)
-    notifiers: Sequence[Notifier] = ()
-    # Called after a commit that queued jobs, so an in-process worker picks them up at once.
-    wake_worker: Callable[[], None] = _nothing
+    doorbell: Doorbell = field(default_factory=NoDoorbell)
 
     def person(self, email: str) -> Person:
         person = self.directory.person(email)

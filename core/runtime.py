@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from core.config.settings import Settings
 from core.context import Context
 from core.domain.directory import ConfigDirectory
-from core.domain.ports import Clock, Integration, Notifier, SystemClock
+from core.domain.ports import Clock, Doorbell, Integration, NoDoorbell, SystemClock
 from core.storage.store import Store
 from core.storage.vault import Vault
 
@@ -33,8 +32,9 @@ def build_context(
     clock: Clock | None = None,
     store: Store | None = None,
     integrations: dict[str, Integration] | None = None,
-    notifiers: Sequence[Notifier] = (),
+    doorbell: Doorbell | None = None,
 ) -> Context:
+    """The context, once: ``doorbell`` is the worker's of this process (none for a tool)."""
     clock = clock or SystemClock()
     return Context(
         config=settings.config,
@@ -45,5 +45,5 @@ def build_context(
         integrations=integrations
         if integrations is not None
         else build_integrations(settings, clock),
-        notifiers=list(notifiers),
+        doorbell=doorbell or NoDoorbell(),
     )

@@ -232,14 +232,10 @@ class ReplayGuard:
         return await self._shared(signature, self._clock() + self._window)
 
 
-def mount(
-    app: AsyncApp,
-    web_app: web.Application,
-    path: str = EVENTS_PATH,
-    *,
-    replay_guard: ReplayGuard | None = None,
-) -> None:
-    """Serve ``app`` on ``web_app`` at ``path`` (POST) with bolt's aiohttp adapter.
+def events_route(
+    app: AsyncApp, path: str = EVENTS_PATH, *, replay_guard: ReplayGuard | None = None
+) -> web.RouteDef:
+    """The route (POST ``path``) that serves ``app`` with bolt's aiohttp adapter.
 
     With ``replay_guard``, a signed request delivered a second time is refused with 401.
     """
@@ -256,7 +252,18 @@ def mount(
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
-    web_app.router.add_post(path, handle)
+    return web.post(path, handle)
+
+
+def mount(
+    app: AsyncApp,
+    web_app: web.Application,
+    path: str = EVENTS_PATH,
+    *,
+    replay_guard: ReplayGuard | None = None,
+) -> None:
+    """Serve ``app`` on ``web_app`` at ``path`` (see :func:`events_route`)."""
+    web_app.router.add_routes([events_route(app, path, replay_guard=replay_guard)])
 
 
 async def start_socket_mode(

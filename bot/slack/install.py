@@ -1,8 +1,10 @@
-"""Wiring the Slack edge into ``gatepass serve``: the bolt app and its listeners, the route or
-the Socket Mode connection, and the notifier core sends messages through.
+"""The Slack edge's parts for ``gatepass serve`` and ``gatepass worker``: the bolt app and its
+listeners behind the ``/slack/events`` route (or a Socket Mode connection), the notifier the
+notice jobs send through, and a close hook that lets the work still running after an ack (and
+the Home-tab refreshes the notifier started) finish.
 
-Nothing happens when the config has no ``slack:`` section or its secrets are missing: the app
-then runs without Slack and ``/healthz`` says why.
+When the config has no ``slack:`` section or its secrets are missing, the parts are empty and
+say why: the app then runs without Slack and ``/healthz`` shows the reason.
 """
 
 from __future__ import annotations
@@ -11,32 +13,28 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.platform import PlatformParts, left_out
 from bot.slack.client import (
     LOGGER_NAME,
     ReplayGuard,
     build_bolt_app,
     build_web_client,
-    mount,
+    events_route,
     start_socket_mode,
 )
-from bot.slack.deps import Deps, InFlight
+from bot.slack.deps import PLATFORM, Deps, InFlight
 from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import register_all
 from bot.slack.notifier import SlackNotifier
+from core.config.settings import Settings
+from core.context import Context
 from core.storage import deliveries
 
-if TYPE_CHECKING:
-    from bot.app import Gatepass
-
-SLACK_DEPS = web.AppKey("slack_deps", Deps)
-SLACK_APP = web.AppKey("slack_app", AsyncApp)
 REVEAL_LOGGER = f"{LOGGER_NAME}.reveal"
 SHUTDOWN_GRACE = 10.0
 
@@ -49,34 +47,44 @@ def _quiet_logger() -> logging.Logger:
     return logger
 
 
-def _socket_mode(
-    gatepass: Gatepass, app: AsyncApp, *, app_token: str, api_url: str, logger: logging.Logger
-) -> Callable[[], Awaitable[None]]:
-    def _left_out(why: str) -> None:
-        gatepass.platforms["slack"] = f"left out: Socket Mode did not connect ({why})"
-        logger.error("Slack Socket Mode did not connect: %s", why)
+class SocketMode:
+    """The Socket Mode connection, run by ``serve`` in the background; ``problem`` says why it
+    did not connect (shown on ``/healthz``)."""
 
-    async def slack_socket_mode() -> None:
+    def __init__(
+        self, app: AsyncApp, *, app_token: str, api_url: str, logger: logging.Logger
+    ) -> None:
+        self._app = app
+        self._app_token = app_token
+        self._api_url = api_url
+        self._logger = logger
+        self.problem: str | None = None
+
+    def _left_out(self, why: str) -> None:
+        self.problem = f"Socket Mode did not connect ({why})"
+        self._logger.error("Slack Socket Mode did not connect: %s", why)
+
+    async def slack_socket_mode(self) -> None:
         try:
-            handler = await start_socket_mode(app, app_token=app_token, api_url=api_url)
+            handler = await start_socket_mode(
+                self._app, app_token=self._app_token, api_url=self._api_url
+            )
         except SlackApiError as error:
-            _left_out(str(error.response.get("error")))
+            self._left_out(str(error.response.get("error")))
             return
         except (SlackClientError, OSError) as error:
-            _left_out(f"{type(error).__name__}: {error}")
+            self._left_out(f"{type(error).__name__}: {error}")
             return
         try:
             await asyncio.Event().wait()  # until serve stops and cancels this task
         finally:
             await handler.close_async()
 
-    return slack_socket_mode
 
-
-async def install(gatepass: Gatepass) -> None:
-    config, secrets = gatepass.settings.config.slack, gatepass.settings.slack
+def install(settings: Settings, ctx: Context) -> PlatformParts:
+    config, secrets = settings.config.slack, settings.slack
     if config is None or secrets is None:
-        return
+        return left_out(settings, PLATFORM)
     logger = logging.getLogger(LOGGER_NAME)
     bot_token, signing_secret = secrets.bot_token.reveal(), secrets.signing_secret.reveal()
     client = build_web_client(token=bot_token, api_url=config.api_url, logger=logger)
@@ -87,7 +95,6 @@ async def install(gatepass: Gatepass) -> None:
         client=client,
         logger=logger,
     )
-    ctx = gatepass.ctx
     identity = SlackIdentity(ctx=ctx, client=client, logger=logger)
     in_flight = InFlight(logger=logger)
     home = HomeTab(ctx=ctx, client=client, identity=identity, in_flight=in_flight, logger=logger)
@@ -104,34 +111,39 @@ async def install(gatepass: Gatepass) -> None:
         logger=logger,
     )
     register_all(app, deps)
-    gatepass.add_notifier(SlackNotifier(client=client, identity=identity, home=home, logger=logger))
 
-    async def finish_in_flight(_app: web.Application) -> None:
+    async def finish_in_flight() -> None:
+        if len(in_flight):
+            logger.info("slack: letting %d task(s) in flight finish", len(in_flight))
         await in_flight.drain(within=SHUTDOWN_GRACE)
 
-    gatepass.web.on_shutdown.append(finish_in_flight)
-    gatepass.web[SLACK_DEPS] = deps
-    gatepass.web[SLACK_APP] = app
-    if secrets.app_token is not None:
-        gatepass.background.append(
-            _socket_mode(
-                gatepass,
-                app,
-                app_token=secrets.app_token.reveal(),
-                api_url=config.api_url,
-                logger=logger,
-            )
+    notifier = SlackNotifier(client=client, identity=identity, home=home, logger=logger)
+    if secrets.app_token is None:
+        guard = ReplayGuard(signing_secret=signing_secret, shared=_seen_by_any_replica(ctx))
+        return PlatformParts(
+            name=PLATFORM,
+            routes=(events_route(app, replay_guard=guard),),
+            notifier=notifier,
+            close=finish_in_flight,
+            wiring=deps,
         )
-    else:
-        guard = ReplayGuard(signing_secret=signing_secret, shared=_seen_by_any_replica(gatepass))
-        mount(app, gatepass.web, replay_guard=guard)
-    gatepass.platforms["slack"] = "ready"
+    socket = SocketMode(
+        app, app_token=secrets.app_token.reveal(), api_url=config.api_url, logger=logger
+    )
+    return PlatformParts(
+        name=PLATFORM,
+        notifier=notifier,
+        background=(socket.slack_socket_mode,),
+        close=finish_in_flight,
+        problem=lambda: socket.problem,
+        wiring=deps,
+    )
 
 
-def _seen_by_any_replica(gatepass: Gatepass) -> Callable[[str, float], Awaitable[bool]]:
+def _seen_by_any_replica(ctx: Context) -> Callable[[str, float], Awaitable[bool]]:
     async def first(signature: str, until: float) -> bool:
         return await deliveries.first_delivery(
-            gatepass.ctx,
+            ctx,
             platform="slack",
             signature=signature,
             until=datetime.fromtimestamp(until, tz=UTC),

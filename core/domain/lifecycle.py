@@ -1,4 +1,5 @@
-"""The request lifecycle: its statuses and the one table of moves between them. Pure.
+"""The request lifecycle: its statuses, the decisions that move a pending request, and the one
+table of moves between them. Pure.
 
 ``core.storage.transitions.transition()`` is the only code that moves a request along this table.
 """
@@ -20,6 +21,13 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
     FAILED = "failed"
+
+
+class Outcome(enum.StrEnum):
+    """What an approver decides."""
+
+    APPROVE = "approve"
+    DENY = "deny"
 
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {

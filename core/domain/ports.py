@@ -1,5 +1,5 @@
-"""The ports the domain talks through: the clock, the integrations that grant access, and the
-notifiers that reach people on chat platforms.
+"""The ports the domain talks through: the clock, the doorbell of the job worker, the integrations
+that grant access, and the notifiers that reach people on chat platforms.
 
 Core depends on these shapes only; ``core/integrations/atlas`` implements ``Integration``,
 ``bot/slack`` and ``bot/teams`` implement ``Notifier``.
@@ -26,6 +26,23 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- doorbell
+
+
+class Doorbell(Protocol):
+    """Rung after a commit that queued jobs, so that a worker of this process runs them at once
+    instead of at its next poll. Ringing never fails and never waits."""
+
+    def ring(self) -> None: ...
+
+
+class NoDoorbell:
+    """Nobody listens (a command-line tool): the jobs wait for a worker's next poll."""
+
+    def ring(self) -> None:
+        return None
 
 
 # --------------------------------------------------------------------------- integrations

@@ -13,11 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.domain.lifecycle import Status
+from core.domain.notices import Notice
 from core.domain.ports import AccessGrant, GrantResult, RevokeResult
-from core.jobs import notices, queue
-from core.jobs.queue import PermanentFailure, Reschedule
+from core.jobs.kinds import (
+    CleanupJob,
+    ExpireJob,
+    GrantJob,
+    MessagesUpdate,
+    OwnersNotice,
+    RequesterNotice,
+    RevokeJob,
+    WarnExpiryJob,
+    ending_of,
+)
+from core.jobs.queue import PermanentFailure, Reschedule, enqueue
 from core.storage import audit, integration_accounts, transitions
-from core.storage.integration_accounts import AccountBusy
+from core.storage.integration_accounts import AccountBusy, AccountLease
 from core.storage.models import AccessRequest, Grant, Job
 from core.use_cases.requests import SYSTEM, locked_request
 
@@ -43,28 +54,30 @@ async def _request(ctx: Context, request_id: str) -> AccessRequest:
 
 
 async def grant_step(ctx: Context, job: Job) -> Reschedule | None:
-    request = await _request(ctx, job.payload["request_id"])
-    if request.status == Status.APPROVED.value:
+    request = await _request(ctx, GrantJob.of(job).request_id)
+    if request.status == Status.APPROVED:
         async with ctx.store.transaction() as session:
             request = await locked_request(session, request.id)
-            if request.status == Status.APPROVED.value:
+            if request.status == Status.APPROVED:
                 await transitions.transition(
                     session, request, Status.GRANTING, at=ctx.clock.now(), actor=SYSTEM
                 )
-    if request.status != Status.GRANTING.value:
+    if request.status != Status.GRANTING:
         return None  # already active, failed or ended: nothing left to do
     if ctx.vault is None:
         raise PermanentFailure("no encryption key is configured, so no password can be handed over")
     try:
         async with integration_accounts.leased(
             ctx, request.integration, request.requester, f"job:{job.id}"
-        ):
-            return await _grant_under_lease(ctx, request)
-    except AccountBusy:
-        return Reschedule(ctx.clock.now() + BUSY_RETRY, "account busy")
+        ) as lease:
+            return await _grant_under_lease(ctx, request, lease)
+    except AccountBusy as busy:
+        return Reschedule(ctx.clock.now() + BUSY_RETRY, str(busy))
 
 
-async def _grant_under_lease(ctx: Context, request: AccessRequest) -> Reschedule | None:
+async def _grant_under_lease(
+    ctx: Context, request: AccessRequest, lease: AccountLease
+) -> Reschedule | None:
     integration = ctx.integration(request.integration)
     async with ctx.store.reading() as session:
         grant = await session.get(Grant, request.id)
@@ -79,7 +92,7 @@ async def _grant_under_lease(ctx: Context, request: AccessRequest) -> Reschedule
             request, ends_at=ctx.clock.now() + timedelta(seconds=request.duration_seconds)
         )
         result = await integration.grant(this, active=[*others, this], account=state)
-        await _store_grant(ctx, request, result)
+        await _store_grant(ctx, request, result, lease)
         if result.ready:
             return await _activate(ctx, request)
     elif state is None or not await integration.ready(
@@ -91,9 +104,12 @@ async def _grant_under_lease(ctx: Context, request: AccessRequest) -> Reschedule
     return Reschedule(ctx.clock.now() + READY_POLL, "waiting for the change to be deployed")
 
 
-async def _store_grant(ctx: Context, request: AccessRequest, result: GrantResult) -> None:
+async def _store_grant(
+    ctx: Context, request: AccessRequest, result: GrantResult, lease: AccountLease
+) -> None:
     assert ctx.vault is not None
     async with ctx.store.transaction() as session:
+        await integration_accounts.confirm(session, lease, now=ctx.clock.now())
         grant = Grant(
             request_id=request.id,
             integration=request.integration,
@@ -128,7 +144,7 @@ async def _activate(ctx: Context, request: AccessRequest) -> None:
     ends_at = now + timedelta(seconds=request.duration_seconds)
     async with ctx.store.transaction() as session:
         request = await locked_request(session, request.id)
-        if request.status != Status.GRANTING.value:
+        if request.status != Status.GRANTING:
             return
         grant = await session.get(Grant, request.id)
         assert grant is not None
@@ -142,34 +158,24 @@ async def _activate(ctx: Context, request: AccessRequest) -> None:
             changes={"starts_at": now, "ends_at": ends_at},
             detail={"ends_at": ends_at.isoformat()},
         )
-        payload = {"request_id": request.id}
-        await queue.enqueue(
+        await enqueue(
             session,
-            kind="expire",
-            run_at=ends_at,
-            dedupe_key=f"expire:{request.id}",
-            payload=payload,
+            ExpireJob.at_end(request.id, ends_at=ends_at),
+            WarnExpiryJob.before_end(request.id, at=ends_at - warning_time(request)),
+            RequesterNotice.about(request.id, Notice.READY, key="granted", at=now),
+            MessagesUpdate.for_request(request.id, version=Status.ACTIVE, at=now),
         )
-        await queue.enqueue(
-            session,
-            kind="warn_expiry",
-            run_at=ends_at - warning_time(request),
-            dedupe_key=f"warn:{request.id}",
-            payload=payload,
-        )
-        await notices.queue_requester(session, request.id, "ready", at=now, key="granted")
-        await notices.queue_update(session, request.id, at=now, version="active")
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 async def grant_gave_up(ctx: Context, job: Job, error: str) -> None:
     """The grant cannot be made: the request fails, the requester and the owners are told."""
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
-        request = await locked_request(session, job.payload["request_id"])
-        if request.status == Status.APPROVED.value:
+        request = await locked_request(session, GrantJob.of(job).request_id)
+        if request.status == Status.APPROVED:
             await transitions.transition(session, request, Status.GRANTING, at=now, actor=SYSTEM)
-        if request.status != Status.GRANTING.value:
+        if request.status != Status.GRANTING:
             return
         await transitions.transition(
             session,
@@ -180,12 +186,15 @@ async def grant_gave_up(ctx: Context, job: Job, error: str) -> None:
             changes={"failure": error[:2000]},
             detail={"error": error[:500], "attempts": job.attempts},
         )
-        await notices.queue_requester(session, request.id, "outcome", at=now, key="failed")
-        await notices.queue_owner_alert(
-            session, request.id, f"Granting failed: {error[:500]}", at=now, key="grant-failed"
+        await enqueue(
+            session,
+            RequesterNotice.about(request.id, Notice.OUTCOME, key=Status.FAILED, at=now),
+            OwnersNotice.about(
+                request.id, f"Granting failed: {error[:500]}", key="grant-failed", at=now
+            ),
+            MessagesUpdate.for_request(request.id, version=Status.FAILED, at=now),
         )
-        await notices.queue_update(session, request.id, at=now, version="failed")
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 # ------------------------------------------------------------------ expire / revoke
@@ -194,90 +203,81 @@ async def grant_gave_up(ctx: Context, job: Job, error: str) -> None:
 async def end_step(ctx: Context, job: Job) -> Reschedule | None:
     """``expire`` and ``revoke``: take this grant's access away, keep what others cover.
 
-    One transaction reads where the request stands and takes the account's lease; the
-    integration is called outside any transaction; one more records the end and lets go.
+    Under the account's lease: read where the request and the account stand, call the
+    integration (outside any transaction), then record the end.
     """
-    holder = f"job:{job.id}"
-    async with ctx.store.transaction() as session:
-        request = await session.get(AccessRequest, job.payload["request_id"])
-        if request is None:
-            raise PermanentFailure(f"request {job.payload['request_id']} does not exist")
-        if request.status in (Status.APPROVED.value, Status.GRANTING.value):
-            return Reschedule(ctx.clock.now() + READY_POLL, "the grant is still being made")
-        if request.status != Status.ACTIVE.value:
-            return None
-        now = ctx.clock.now()
-        if not await integration_accounts.try_acquire(
-            session, request.integration, request.requester, holder, now=now
-        ):
-            return Reschedule(now + BUSY_RETRY, "account busy")
-        state = await integration_accounts.load_state(
-            session, request.integration, request.requester
-        )
-        remaining = await integration_accounts.active_grants(
-            session, request.integration, request.requester, exclude=request.id
-        )
+    end = ending_of(job)
+    request = await _request(ctx, end.request_id)
+    if request.status in (Status.APPROVED, Status.GRANTING):
+        return Reschedule(ctx.clock.now() + READY_POLL, "the grant is still being made")
+    if request.status != Status.ACTIVE:
+        return None
     try:
-        outcome = await ctx.integration(request.integration).revoke(
-            integration_accounts.access_grant(request), remaining=remaining, account=state
-        )
-    except BaseException:
-        async with ctx.store.transaction() as session:
-            await integration_accounts.release(
-                session, request.integration, request.requester, holder
-            )
-        raise
-    await _record_end(ctx, request, job, outcome, remaining, holder)
+        async with integration_accounts.leased(
+            ctx, request.integration, request.requester, f"job:{job.id}"
+        ) as lease:
+            await _end_under_lease(ctx, request.id, end, lease)
+    except AccountBusy as busy:
+        return Reschedule(ctx.clock.now() + BUSY_RETRY, str(busy))
     return None
+
+
+async def _end_under_lease(
+    ctx: Context, request_id: str, end: ExpireJob | RevokeJob, lease: AccountLease
+) -> None:
+    async with ctx.store.reading() as session:
+        request = await session.get(AccessRequest, request_id)
+        if request is None or request.status != Status.ACTIVE:
+            return  # ended by the other end job meanwhile
+        state = await integration_accounts.load_state(session, lease.integration, lease.person)
+        remaining = await integration_accounts.active_grants(
+            session, lease.integration, lease.person, exclude=request_id
+        )
+    outcome = await ctx.integration(request.integration).revoke(
+        integration_accounts.access_grant(request), remaining=remaining, account=state
+    )
+    await _record_end(ctx, request, end, outcome, remaining, lease)
 
 
 async def _record_end(
     ctx: Context,
     request: AccessRequest,
-    job: Job,
+    end: ExpireJob | RevokeJob,
     outcome: RevokeResult,
     remaining: list[AccessGrant],
-    holder: str,
+    lease: AccountLease,
 ) -> None:
-    target = Status.EXPIRED if job.kind == "expire" else Status.REVOKED
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
-        await integration_accounts.release(session, request.integration, request.requester, holder)
+        await integration_accounts.confirm(session, lease, now=now)
         request = await locked_request(session, request.id)
-        if request.status != Status.ACTIVE.value:
+        if request.status != Status.ACTIVE:
             return
         await integration_accounts.save_state(
-            session,
-            request.integration,
-            request.requester,
-            outcome.account,
-            cleanup_at=outcome.cleanup_at,
+            session, lease.integration, lease.person, outcome.account, cleanup_at=outcome.cleanup_at
         )
         await _erase_password(session, request.id)
-        reason = job.payload.get("reason") or (
-            "its time was up" if target is Status.EXPIRED else None
-        )
         await transitions.transition(
             session,
             request,
-            target,
+            end.target,
             at=now,
-            actor=job.payload.get("actor", SYSTEM),
-            platform=job.payload.get("platform"),
-            changes={"ended_at": now, "end_reason": reason},
+            actor=end.actor or SYSTEM,
+            platform=end.platform,
+            changes={"ended_at": now, "end_reason": end.reason or None},
             detail={"kept_for_other_grants": [g.grant_id for g in remaining]},
         )
         if outcome.cleanup_at is not None:
-            await queue.enqueue(
+            await enqueue(
                 session,
-                kind="cleanup",
-                run_at=outcome.cleanup_at,
-                dedupe_key=f"cleanup:{request.integration}:{request.requester}:{outcome.cleanup_at.isoformat()}",
-                payload={"integration": request.integration, "person": request.requester},
+                CleanupJob.for_account(lease.integration, lease.person, at=outcome.cleanup_at),
             )
-        await notices.queue_requester(session, request.id, "ended", at=now, key=target.value)
-        await notices.queue_update(session, request.id, at=now, version=target.value)
-    ctx.wake_worker()
+        await enqueue(
+            session,
+            RequesterNotice.about(request.id, Notice.ENDED, key=end.target, at=now),
+            MessagesUpdate.for_request(request.id, version=end.target, at=now),
+        )
+    ctx.doorbell.ring()
 
 
 async def _erase_password(session: AsyncSession, request_id: str) -> None:
@@ -288,21 +288,25 @@ async def _erase_password(session: AsyncSession, request_id: str) -> None:
 
 async def end_keeps_failing(ctx: Context, job: Job, error: str) -> None:
     """A revocation has failed many times: the owners must know (the job keeps trying)."""
+    request_id = ending_of(job).request_id
+    now = ctx.clock.now()
     async with ctx.store.transaction() as session:
         await audit.record(
             session,
-            at=ctx.clock.now(),
+            at=now,
             actor=SYSTEM,
             action="grant.revoke_failing",
-            request_id=job.payload["request_id"],
+            request_id=request_id,
             detail={"error": error[:500], "attempts": job.attempts},
         )
-        await notices.queue_owner_alert(
+        await enqueue(
             session,
-            job.payload["request_id"],
-            f"Removing this access keeps failing ({job.attempts} attempts): {error[:300]}. "
-            "Gatepass keeps trying; check the integration.",
-            at=ctx.clock.now(),
-            key=f"revoke-failing:{job.id}",
+            OwnersNotice.about(
+                request_id,
+                f"Removing this access keeps failing ({job.attempts} attempts): {error[:300]}. "
+                "Gatepass keeps trying; check the integration.",
+                key=f"revoke-failing:{job.id}",
+                at=now,
+            ),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()

@@ -1,8 +1,14 @@
-"""The job kinds: what each durable step does. Every handler is idempotent."""
+"""The job kinds: what each durable step does. Every handler is idempotent.
+
+``job_kinds(notifiers)`` is the worker's table of handlers: the steps below, the grant steps of
+``core.jobs.granting`` and the notice handlers of ``core.jobs.notices``, which alone send
+through the notifiers.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,16 +17,29 @@ from sqlmodel import select
 from core.context import Context
 from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
-from core.domain.routing import integration_owners
-from core.jobs import granting, notices, queue
-from core.jobs.queue import JobKind, Reschedule
+from core.domain.notices import Notice
+from core.domain.ports import Notifier
+from core.jobs import escalation, granting
+from core.jobs.kinds import (
+    PERIODIC,
+    ApproversNotice,
+    CleanupJob,
+    Kind,
+    MessagesUpdate,
+    PendingTimeoutJob,
+    PeriodicJob,
+    RemindJob,
+    RequesterNotice,
+    WarnExpiryJob,
+)
+from core.jobs.notices import Notices
+from core.jobs.queue import DONE, JobKind, Reschedule, enqueue
 from core.storage import audit, deliveries, integration_accounts, resources, transitions
 from core.storage.integration_accounts import AccountBusy
-from core.storage.models import AccessRequest, Grant, IntegrationAccount, Job, RequestApprover
+from core.storage.models import AccessRequest, Grant, IntegrationAccount, Job
 from core.use_cases.requests import SYSTEM, locked_request
 
 log = logging.getLogger("gatepass.jobs")
-PERIODIC = ("sync", "reconcile", "refresh", "prune")
 KEEP_FINISHED_JOBS = timedelta(days=14)
 
 
@@ -28,58 +47,38 @@ KEEP_FINISHED_JOBS = timedelta(days=14)
 
 
 async def remind(ctx: Context, job: Job) -> None:
-    """Re-notify approvers who have not decided; the last round escalates to the integration
-    owners when routing chose resource owners."""
-    request_id = job.payload["request_id"]
+    """Ask the approvers who have not decided again; the last round of a request routed to
+    resource owners escalates to the integration owners."""
+    step = RemindJob.of(job)
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
-        request = await session.get(AccessRequest, request_id)
-        if request is None or request.status != Status.PENDING.value:
+        request = await session.get(AccessRequest, step.request_id)
+        if request is None or request.status != Status.PENDING:
             return
-        added: list[str] = []
-        if job.payload.get("escalate"):
-            integration = ctx.integration_config(request.integration)
-            for owner in integration_owners(
-                integration,
-                ctx.directory,
-                reason_suffix=" (escalated: the resource owners have not decided)",
-            ):
-                if owner.email == request.requester or await session.get(
-                    RequestApprover, (request_id, owner.email)
-                ):
-                    continue
-                session.add(
-                    RequestApprover(
-                        request_id=request_id,
-                        email=owner.email,
-                        reason=owner.reason,
-                        escalation=True,
-                    )
-                )
-                added.append(owner.email)
-        await audit.record(
-            session,
-            at=now,
-            actor=SYSTEM,
-            action="request.escalated" if added else "request.reminded",
-            request_id=request_id,
-            detail={"round": job.payload.get("round"), "escalated_to": added},
-        )
-        await notices.queue_approvals(
-            session, request_id, at=now, round_=str(job.payload.get("round", 1))
-        )
-        if added:
-            await notices.queue_update(
-                session, request_id, at=now, version=f"escalated:{job.payload.get('round')}"
+        round_ = str(step.round)
+        if step.escalate:
+            await escalation.escalate(
+                ctx, session, request.id, because=escalation.NOT_DECIDED, round_=round_
             )
-    ctx.wake_worker()
+        else:
+            await audit.record(
+                session,
+                at=now,
+                actor=SYSTEM,
+                action="request.reminded",
+                request_id=request.id,
+                detail={"round": step.round},
+            )
+        await enqueue(session, ApproversNotice.again(request.id, round_, at=now))
+    ctx.doorbell.ring()
 
 
 async def pending_timeout(ctx: Context, job: Job) -> None:
+    step = PendingTimeoutJob.of(job)
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
-        request = await locked_request(session, job.payload["request_id"])
-        if request.status != Status.PENDING.value:
+        request = await locked_request(session, step.request_id)
+        if request.status != Status.PENDING:
             return
         try:
             await transitions.transition(
@@ -92,20 +91,25 @@ async def pending_timeout(ctx: Context, job: Job) -> None:
             )
         except StaleStatus:
             return
-        await notices.queue_requester(session, request.id, "outcome", at=now, key="timed_out")
-        await notices.queue_update(session, request.id, at=now, version="timed_out")
-    ctx.wake_worker()
+        await enqueue(
+            session,
+            RequesterNotice.about(request.id, Notice.OUTCOME, key=Status.TIMED_OUT, at=now),
+            MessagesUpdate.for_request(request.id, version=Status.TIMED_OUT, at=now),
+        )
+    ctx.doorbell.ring()
 
 
 async def warn_expiry(ctx: Context, job: Job) -> None:
+    step = WarnExpiryJob.of(job)
     async with ctx.store.transaction() as session:
-        request = await session.get(AccessRequest, job.payload["request_id"])
-        if request is None or request.status != Status.ACTIVE.value:
+        request = await session.get(AccessRequest, step.request_id)
+        if request is None or request.status != Status.ACTIVE:
             return
-        await notices.queue_requester(
-            session, request.id, "expiry_warning", at=ctx.clock.now(), key="1"
+        await enqueue(
+            session,
+            RequesterNotice.about(request.id, Notice.EXPIRY_WARNING, key="1", at=ctx.clock.now()),
         )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 # ------------------------------------------------------------------ periodic, per integration
@@ -115,66 +119,62 @@ def _slot(now: datetime, every: timedelta) -> int:
     return int(now.timestamp() // every.total_seconds())
 
 
-def _interval(ctx: Context, kind: str) -> timedelta:
+def _interval(ctx: Context, task: Kind) -> timedelta:
     config = ctx.config.jobs
     return {
-        "sync": config.discovery_interval,
-        "reconcile": config.reconcile_interval,
-        "refresh": timedelta(hours=6),
-        "prune": timedelta(days=1),
-    }[kind]
+        Kind.SYNC: config.discovery_interval,
+        Kind.RECONCILE: config.reconcile_interval,
+        Kind.REFRESH: timedelta(hours=6),
+        Kind.PRUNE: timedelta(days=1),
+    }[task]
 
 
 async def schedule_periodic(ctx: Context) -> None:
     """Queue the next run of every periodic job (idempotent: one row per time slot)."""
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
-        for kind in PERIODIC:
-            every = _interval(ctx, kind)
-            targets = [None] if kind == "prune" else list(ctx.integrations)
+        for task in PERIODIC:
+            every = _interval(ctx, task)
+            targets = [None] if task is Kind.PRUNE else list(ctx.integrations)
             for integration in targets:
-                slot = _slot(now, every)
-                await queue.enqueue(
+                await enqueue(
                     session,
-                    kind=kind,
-                    run_at=now if kind != "prune" else now + every,
-                    dedupe_key=f"{kind}:{integration or '*'}:{slot}",
-                    payload={"integration": integration, "slot": slot},
+                    PeriodicJob.for_slot(
+                        task,
+                        integration,
+                        _slot(now, every),
+                        at=now if task is not Kind.PRUNE else now + every,
+                    ),
                 )
 
 
-async def _queue_next(ctx: Context, job: Job) -> None:
-    every = _interval(ctx, job.kind)
-    slot = int(job.payload.get("slot", _slot(ctx.clock.now(), every))) + 1
-    run_at = datetime.fromtimestamp(slot * every.total_seconds(), tz=ctx.clock.now().tzinfo)
+async def _queue_next(ctx: Context, run: PeriodicJob) -> None:
+    every = _interval(ctx, run.task)
+    now = ctx.clock.now()
+    run_at = datetime.fromtimestamp((run.slot + 1) * every.total_seconds(), tz=now.tzinfo)
     async with ctx.store.transaction() as session:
-        await queue.enqueue(
-            session,
-            kind=job.kind,
-            run_at=max(run_at, ctx.clock.now()),
-            dedupe_key=f"{job.kind}:{job.payload.get('integration') or '*'}:{slot}",
-            payload={**job.payload, "slot": slot},
-        )
+        await enqueue(session, run.next(at=max(run_at, now)))
 
 
 async def sync(ctx: Context, job: Job) -> None:
-    name = job.payload["integration"]
-    if name in ctx.integrations:
+    run = PeriodicJob.of(job)
+    name = run.integration
+    if name is not None and name in ctx.integrations:
         found = await ctx.integrations[name].discover()
         async with ctx.store.transaction() as session:
             stored, removed = await resources.replace_discovered(
                 session, name, found, at=ctx.clock.now()
             )
         log.info("sync %s: %d resources, %d gone", name, stored, removed)
-    await _queue_next(ctx, job)
+    await _queue_next(ctx, run)
 
 
 async def reconcile(ctx: Context, job: Job) -> None:
     """Remove access the integration holds for Gatepass that no active grant covers."""
-    name = job.payload["integration"]
-    if name in ctx.integrations:
-        await reconcile_integration(ctx, name)
-    await _queue_next(ctx, job)
+    run = PeriodicJob.of(job)
+    if run.integration is not None and run.integration in ctx.integrations:
+        await reconcile_integration(ctx, run.integration)
+    await _queue_next(ctx, run)
 
 
 async def reconcile_integration(ctx: Context, name: str) -> list[str]:
@@ -205,7 +205,7 @@ async def reconcile_integration(ctx: Context, name: str) -> list[str]:
 
 
 async def _still_covered(ctx: Context, integration: str, person: str) -> bool:
-    live = (Status.APPROVED.value, Status.GRANTING.value, Status.ACTIVE.value)
+    live = (Status.APPROVED, Status.GRANTING, Status.ACTIVE)
     async with ctx.store.reading() as session:
         request = (
             await session.execute(
@@ -225,8 +225,9 @@ async def _still_covered(ctx: Context, integration: str, person: str) -> bool:
 
 async def refresh(ctx: Context, job: Job) -> Reschedule | None:
     """Upkeep while grants run: push expiry dates forward, rotate passwords that are due."""
-    name = job.payload["integration"]
-    if name in ctx.integrations:
+    run = PeriodicJob.of(job)
+    name = run.integration
+    if name is not None and name in ctx.integrations:
         async with ctx.store.reading() as session:
             people = (
                 (
@@ -235,7 +236,7 @@ async def refresh(ctx: Context, job: Job) -> Reschedule | None:
                         .distinct()
                         .where(
                             AccessRequest.integration == name,
-                            AccessRequest.status == Status.ACTIVE.value,
+                            AccessRequest.status == Status.ACTIVE,
                         )
                     )
                 )
@@ -244,15 +245,16 @@ async def refresh(ctx: Context, job: Job) -> Reschedule | None:
             )
         for person in people:
             try:
-                async with integration_accounts.leased(ctx, name, person, f"job:{job.id}"):
-                    await _refresh_person(ctx, name, person)
+                async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
+                    await _refresh_person(ctx, lease)
             except AccountBusy:
-                continue  # the job holding it is changing the account right now
-    await _queue_next(ctx, job)
+                continue  # another job is changing the account (or took it over): next time
+    await _queue_next(ctx, run)
     return None
 
 
-async def _refresh_person(ctx: Context, name: str, person: str) -> None:
+async def _refresh_person(ctx: Context, lease: integration_accounts.AccountLease) -> None:
+    name, person = lease.integration, lease.person
     async with ctx.store.reading() as session:
         state = await integration_accounts.load_state(session, name, person)
         active = await integration_accounts.active_grants(session, name, person)
@@ -262,34 +264,38 @@ async def _refresh_person(ctx: Context, name: str, person: str) -> None:
     if result is None:
         return
     latest = active[-1].grant_id
+    now = ctx.clock.now()
     async with ctx.store.transaction() as session:
+        await integration_accounts.confirm(session, lease, now=now)
         await integration_accounts.save_state(session, name, person, result.account)
         if result.password is not None and ctx.vault is not None:
             grant = await session.get(Grant, latest)
             if grant is not None:
                 grant.password_ciphertext = ctx.vault.seal(result.password)
-            stamp = ctx.clock.now().strftime("%Y%m%d%H%M")
             await audit.record(
                 session,
-                at=ctx.clock.now(),
+                at=now,
                 actor=SYSTEM,
                 action="credential.rotated",
                 request_id=latest,
                 detail={"username": result.account.username},
             )
-            await notices.queue_requester(
-                session, latest, "ready", at=ctx.clock.now(), key=f"rotated-{stamp}"
+            stamp = now.strftime("%Y%m%d%H%M")
+            await enqueue(
+                session,
+                RequesterNotice.about(latest, Notice.READY, key=f"rotated-{stamp}", at=now),
             )
-    ctx.wake_worker()
+    ctx.doorbell.ring()
 
 
 async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
     """Delete an account that ``revoke`` left disabled, unless it is in use again."""
-    name, person = job.payload["integration"], job.payload["person"]
+    step = CleanupJob.of(job)
+    name, person = step.integration, step.person
     if name not in ctx.integrations:
         return None
     try:
-        async with integration_accounts.leased(ctx, name, person, f"job:{job.id}"):
+        async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
             async with ctx.store.reading() as session:
                 state = await integration_accounts.load_state(session, name, person)
                 row = await session.get(IntegrationAccount, (name, person))
@@ -297,6 +303,7 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
                 return None  # granted again since, or already cleaned
             await ctx.integrations[name].cleanup(person, account=state)
             async with ctx.store.transaction() as session:
+                await integration_accounts.confirm(session, lease, now=ctx.clock.now())
                 await integration_accounts.save_state(session, name, person, None)
                 await audit.record(
                     session,
@@ -305,44 +312,37 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
                     action="account.deleted",
                     detail={"integration": name, "person": person, "username": state.username},
                 )
-    except AccountBusy:
-        return Reschedule(ctx.clock.now() + granting.BUSY_RETRY, "account busy")
+    except AccountBusy as busy:
+        return Reschedule(ctx.clock.now() + granting.BUSY_RETRY, str(busy))
     return None
 
 
 async def prune(ctx: Context, job: Job) -> None:
+    run = PeriodicJob.of(job)
     cutoff = ctx.clock.now() - KEEP_FINISHED_JOBS
     async with ctx.store.transaction() as session:
         await session.execute(
-            sa.delete(Job).where(Job.state == queue.DONE, Job.finished_at < cutoff)
-        )  # type: ignore[operator]
+            sa.delete(Job).where(Job.state == DONE, Job.finished_at < cutoff)  # type: ignore[operator]
+        )
     await deliveries.forget_expired(ctx)
-    await _queue_next(ctx, job)
+    await _queue_next(ctx, run)
 
 
-async def _notify(ctx: Context, job: Job) -> None:
-    await {
-        "notify_approvers": notices.notify_approvers,
-        "notify_requester": notices.notify_requester,
-        "notify_owners": notices.notify_owners,
-        "update_messages": notices.update_messages,
-    }[job.kind](ctx, job)
-
-
-KINDS: dict[str, JobKind] = {
-    "grant": JobKind(granting.grant_step, give_up=granting.grant_gave_up),
-    "expire": JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
-    "revoke": JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
-    "remind": JobKind(remind),
-    "pending_timeout": JobKind(pending_timeout),
-    "warn_expiry": JobKind(warn_expiry),
-    "notify_approvers": JobKind(_notify),
-    "notify_requester": JobKind(_notify),
-    "notify_owners": JobKind(_notify),
-    "update_messages": JobKind(_notify),
-    "sync": JobKind(sync, retry_forever=True),
-    "reconcile": JobKind(reconcile, retry_forever=True),
-    "refresh": JobKind(refresh, retry_forever=True),
-    "cleanup": JobKind(cleanup, retry_forever=True),
-    "prune": JobKind(prune, retry_forever=True),
+STEPS: dict[str, JobKind] = {
+    Kind.GRANT: JobKind(granting.grant_step, give_up=granting.grant_gave_up),
+    Kind.EXPIRE: JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
+    Kind.REVOKE: JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
+    Kind.REMIND: JobKind(remind),
+    Kind.PENDING_TIMEOUT: JobKind(pending_timeout),
+    Kind.WARN_EXPIRY: JobKind(warn_expiry),
+    Kind.SYNC: JobKind(sync, retry_forever=True),
+    Kind.RECONCILE: JobKind(reconcile, retry_forever=True),
+    Kind.REFRESH: JobKind(refresh, retry_forever=True),
+    Kind.CLEANUP: JobKind(cleanup, retry_forever=True),
+    Kind.PRUNE: JobKind(prune, retry_forever=True),
 }
+
+
+def job_kinds(notifiers: Sequence[Notifier]) -> dict[str, JobKind]:
+    """Every job kind's handler; the notice jobs send through ``notifiers``."""
+    return {**STEPS, **Notices(notifiers).kinds()}

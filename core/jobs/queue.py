@@ -21,42 +21,66 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.domain.ports import IntegrationError
-from core.storage.models import Job
+from core.storage.models import Job, JobState
+from core.storage.upsert import insert_or_ignore
 
 log = logging.getLogger("gatepass.jobs")
 
-QUEUED, DONE, DEAD = "queued", "done", "dead"
+QUEUED, DONE, DEAD = JobState.QUEUED, JobState.DONE, JobState.DEAD
+DEFAULT_ATTEMPTS = 8
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    kind: str,
-    run_at: datetime,
-    dedupe_key: str,
-    payload: Mapping[str, Any] | None = None,
-    max_attempts: int = 8,
-) -> None:
-    """Queue a job in the caller's transaction; a job with the same dedupe key is kept as is."""
-    values = {
-        "kind": kind,
-        "payload": dict(payload or {}),
-        "dedupe_key": dedupe_key,
-        "state": QUEUED,
-        "run_at": run_at,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "created_at": run_at,
-    }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    await session.execute(statement)
+@dataclass(frozen=True)
+class JobSpec:
+    """One job to queue: its kind, when it is due, the key that keeps it from ever being queued
+    twice, and its payload. ``core.jobs.kinds`` builds every spec Gatepass queues."""
+
+    kind: str
+    dedupe_key: str
+    run_at: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    max_attempts: int = DEFAULT_ATTEMPTS
+
+
+async def enqueue(session: AsyncSession, *specs: JobSpec) -> None:
+    """Queue jobs in the caller's transaction; a job whose dedupe key exists is kept as is."""
+    for spec in specs:
+        await insert_or_ignore(
+            session,
+            Job,
+            {
+                "kind": str(spec.kind),
+                "payload": dict(spec.payload),
+                "dedupe_key": spec.dedupe_key,
+                "state": QUEUED,
+                "run_at": spec.run_at,
+                "attempts": 0,
+                "max_attempts": spec.max_attempts,
+                "created_at": spec.run_at,
+            },
+            key=["dedupe_key"],
+        )
+
+
+class Bell:
+    """The worker's doorbell (``core.domain.ports.Doorbell``): use cases and handlers ring it
+    after a commit that queued jobs; the worker of this process waits on it between polls."""
+
+    def __init__(self) -> None:
+        self._rung = asyncio.Event()
+
+    def ring(self) -> None:
+        self._rung.set()
+
+    async def wait(self) -> None:
+        await self._rung.wait()
+
+    def clear(self) -> None:
+        self._rung.clear()
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,9 @@ def default_worker_id() -> str:
 
 @dataclass
 class Worker:
+    """Claims due jobs and runs them. It listens to ``bell`` (by default the context's doorbell,
+    when that is a :class:`Bell`) so that jobs queued in this process run at once."""
+
     ctx: Context
     kinds: Mapping[str, JobKind]
     worker_id: str = field(default_factory=default_worker_id)
@@ -108,10 +135,12 @@ class Worker:
     batch: int = 20
     concurrency: int = 8
     backoff: Backoff = field(default_factory=Backoff)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    bell: Bell | None = None
+    _bell: Bell = field(init=False, repr=False)
 
-    def wake(self) -> None:
-        self._wake.set()
+    def __post_init__(self) -> None:
+        doorbell = self.bell or self.ctx.doorbell
+        self._bell = doorbell if isinstance(doorbell, Bell) else Bell()
 
     # ------------------------------------------------------------------ claiming
 
@@ -147,14 +176,21 @@ class Worker:
             return sorted(rows, key=lambda job: (job.run_at, job.id or 0))
 
     async def _renew(self, job_id: int) -> None:
+        """Keep the job's lease every third of it; a failed renewal is tried again at the next
+        (the job's steps are idempotent, should the lease lapse and another worker run it)."""
         interval = max(0.05, self.lease.total_seconds() / 3)
         while True:
             await asyncio.sleep(interval)
-            async with self.ctx.store.transaction() as session:
-                await session.execute(
-                    sa.update(Job)
-                    .where(Job.id == job_id, Job.locked_by == self.worker_id)
-                    .values(locked_until=self.ctx.clock.now() + self.lease)
+            try:
+                async with self.ctx.store.transaction() as session:
+                    await session.execute(
+                        sa.update(Job)
+                        .where(Job.id == job_id, Job.locked_by == self.worker_id)
+                        .values(locked_until=self.ctx.clock.now() + self.lease)
+                    )
+            except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as error:
+                log.warning(
+                    "worker %s cannot renew the lease of job %s: %s", self.worker_id, job_id, error
                 )
 
     async def _finish(self, job: Job, **values: Any) -> None:
@@ -287,7 +323,7 @@ class Worker:
     ) -> None:
         """Wait for a wake-up, a stop, a finished job (when we are full) or the next poll."""
         waits: list[asyncio.Future[Any]] = [
-            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(self._bell.wait()),
             asyncio.ensure_future(stop.wait()),
         ]
         if in_hand and full:
@@ -302,7 +338,7 @@ class Worker:
         )
         for future in pending:
             future.cancel()
-        self._wake.clear()
+        self._bell.clear()
 
 
 async def _cancel(task: asyncio.Task[Any]) -> None:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from core.domain.lifecycle import Status
 from core.storage.models import AuditEvent, AuditHead
+from core.storage.upsert import insert_or_ignore
 
 GENESIS = "0" * 64
 _FORBIDDEN_DETAIL_WORDS = ("password", "secret", "token", "private_key", "api_key")
@@ -67,13 +68,7 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
 
 async def _lock_head(session: AsyncSession) -> AuditHead:
     """The chain's head row, locked until the transaction ends (made on first use)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(AuditHead)
-        .values(id=1, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
+    await insert_or_ignore(session, AuditHead, {"id": 1, "seq": 0, "hash": GENESIS}, key=["id"])
     return (
         await session.execute(
             select(AuditHead)
@@ -91,8 +86,8 @@ async def record(
     actor: str,
     action: str,
     request_id: str | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
     platform: str | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEvent:

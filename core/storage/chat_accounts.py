@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core.context import Context
 from core.domain.directory import normalize_email
 from core.storage.models import ChatAccount
+from core.storage.upsert import insert_or_ignore
 
 
 async def remember(
@@ -26,34 +26,35 @@ async def remember(
     display_name: str = "",
     extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Store or refresh one platform account. Only people in the directory are stored."""
+    """Store or refresh one platform account. Only people in the directory are stored.
+
+    The row is made if missing (a concurrent first interaction of the same user makes it only
+    once), then brought up to date under its row lock.
+    """
     email = normalize_email(email)
     ctx.person(email)  # NotInDirectory: nothing is stored for strangers
-    try:
-        await _store(ctx, platform, user_id, email, display_name, extra)
-    except IntegrityError:
-        # A concurrent first interaction of the same user stored the row first: update it.
-        await _store(ctx, platform, user_id, email, display_name, extra)
-
-
-async def _store(
-    ctx: Context,
-    platform: str,
-    user_id: str,
-    email: str,
-    display_name: str,
-    extra: Mapping[str, Any] | None,
-) -> None:
+    now = ctx.clock.now()
     async with ctx.store.transaction() as session:
-        row = await session.get(ChatAccount, (platform, user_id))
-        if row is None:
-            row = ChatAccount(platform=platform, platform_user_id=user_id, email=email)
-            session.add(row)
+        await insert_or_ignore(
+            session,
+            ChatAccount,
+            {
+                "platform": platform,
+                "platform_user_id": user_id,
+                "email": email,
+                "display_name": display_name,
+                "extra": dict(extra or {}),
+                "updated_at": now,
+            },
+            key=["platform", "platform_user_id"],
+        )
+        row = await session.get(ChatAccount, (platform, user_id), with_for_update=True)
+        assert row is not None
         row.email = email
         row.display_name = display_name or row.display_name
         if extra is not None:
             row.extra = dict(extra)
-        row.updated_at = ctx.clock.now()
+        row.updated_at = now
 
 
 async def email_for(ctx: Context, *, platform: str, user_id: str) -> str | None:

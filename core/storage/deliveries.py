@@ -6,10 +6,10 @@ import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.context import Context
 from core.storage.models import SeenDelivery
+from core.storage.upsert import insert_or_ignore
 
 
 def digest(platform: str, signature: str) -> str:
@@ -20,14 +20,9 @@ async def first_delivery(ctx: Context, *, platform: str, signature: str, until: 
     """True the first time this signature is presented (on any replica), False afterwards."""
     key = digest(platform, signature)
     async with ctx.store.transaction() as session:
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await session.execute(
-            insert(SeenDelivery)
-            .values(digest=key, expires_at=until)
-            .on_conflict_do_nothing(index_elements=["digest"])
+        return await insert_or_ignore(
+            session, SeenDelivery, {"digest": key, "expires_at": until}, key=["digest"]
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def forget_expired(ctx: Context) -> None:

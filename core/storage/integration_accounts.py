@@ -1,10 +1,21 @@
 """A person's account in an integration: its remembered state, its lease, and the union rule's
-inputs (the person's active grants there)."""
+inputs (the person's active grants there).
+
+The lease lets one job at a time compute and apply the union of a person's grants. It lasts as
+long as a job's own lease (``jobs.lease``) and is renewed while the job works under it, however
+long an Atlas call takes; when a renewal fails (another holder took the account over, or the
+database refused) the work under the lease is cut short and ``LeaseLost`` raised, so that the
+job runs again later instead of writing over someone else's change.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,11 +27,32 @@ from core.domain.lifecycle import Status
 from core.domain.ports import AccessGrant, AccountState, ResourceRef
 from core.storage.models import AccessRequest, IntegrationAccount
 
-ACCOUNT_LEASE = timedelta(minutes=2)
+log = logging.getLogger("gatepass.jobs")
+RENEW_EVERY = 1 / 3  # of the lease
+DATABASE_ERRORS = (sa.exc.SQLAlchemyError, OSError)
 
 
 class AccountBusy(Exception):
     """Another job is changing this account right now; try again shortly."""
+
+
+class LeaseLost(AccountBusy):
+    """The account's lease could not be kept (taken over, or not renewed): the work under it
+    was stopped; the job tries again shortly."""
+
+
+@dataclass
+class AccountLease:
+    """One holder's lease on one person's account in one integration."""
+
+    integration: str
+    person: str
+    holder: str
+    length: timedelta
+    lost: str | None = None  # why it was lost, once it is
+
+    def __str__(self) -> str:
+        return f"{self.integration}/{self.person} (held by {self.holder})"
 
 
 def to_state(row: IntegrationAccount | None) -> AccountState | None:
@@ -63,7 +95,13 @@ async def active_grants(
 
 
 async def try_acquire(
-    session: AsyncSession, integration: str, person: str, holder: str, *, now: datetime
+    session: AsyncSession,
+    integration: str,
+    person: str,
+    holder: str,
+    *,
+    now: datetime,
+    length: timedelta,
 ) -> bool:
     """Take the account's lease in the caller's transaction; False when another holds it."""
     row = await session.get(IntegrationAccount, (integration, person), with_for_update=True)
@@ -73,15 +111,44 @@ async def try_acquire(
                 integration=integration,
                 person=person,
                 locked_by=holder,
-                locked_until=now + ACCOUNT_LEASE,
+                locked_until=now + length,
             )
         )
         await session.flush()
         return True
     if row.locked_by not in (None, holder) and row.locked_until and row.locked_until > now:
         return False
-    row.locked_by, row.locked_until = holder, now + ACCOUNT_LEASE
+    row.locked_by, row.locked_until = holder, now + length
     return True
+
+
+async def renew(session: AsyncSession, lease: AccountLease, *, now: datetime) -> bool:
+    """Extend the lease from ``now`` in the caller's transaction; False when it is no longer
+    this holder's."""
+    result = await session.execute(
+        sa.update(IntegrationAccount)
+        .where(
+            IntegrationAccount.integration == lease.integration,
+            IntegrationAccount.person == lease.person,
+            IntegrationAccount.locked_by == lease.holder,
+        )
+        .values(locked_until=now + lease.length)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def confirm(session: AsyncSession, lease: AccountLease, *, now: datetime) -> None:
+    """Before writing what was done under the lease: still ours (and renewed), in the same
+    transaction as the write, or LeaseLost and nothing is written."""
+    if lease.lost is not None or not await renew(session, lease, now=now):
+        if lease.lost is None:
+            lease.lost = "another holder took it over"
+            log.warning(
+                "lease on %s lost: %s; nothing written, the job tries again later",
+                lease,
+                lease.lost,
+            )
+        raise LeaseLost(f"lease on {lease} lost: {lease.lost}")
 
 
 async def release(session: AsyncSession, integration: str, person: str, holder: str) -> None:
@@ -97,16 +164,74 @@ async def release(session: AsyncSession, integration: str, person: str, holder: 
 
 
 @asynccontextmanager
-async def leased(ctx: Context, integration: str, person: str, holder: str) -> AsyncIterator[None]:
-    """Hold the account's lease for the block; AccountBusy when another holder has it."""
+async def leased(
+    ctx: Context, integration: str, person: str, holder: str
+) -> AsyncIterator[AccountLease]:
+    """Hold the account's lease for the block, renewed while the block runs.
+
+    AccountBusy when another holder has it; LeaseLost when it could not be kept, after the
+    block was stopped where it was (an Atlas call in flight is cut short: every integration
+    call is idempotent, and the job's next run starts over from what is stored).
+    """
+    lease = AccountLease(integration, person, holder, ctx.config.jobs.lease)
     async with ctx.store.transaction() as session:
-        if not await try_acquire(session, integration, person, holder, now=ctx.clock.now()):
+        now = ctx.clock.now()
+        if not await try_acquire(
+            session, integration, person, holder, now=now, length=lease.length
+        ):
             raise AccountBusy(f"{integration}/{person} is busy")
     try:
-        yield
+        async with _kept(ctx, lease):
+            yield lease
     finally:
+        await _let_go(ctx, lease)
+
+
+@asynccontextmanager
+async def _kept(ctx: Context, lease: AccountLease) -> AsyncIterator[None]:
+    renewing: asyncio.Task[None] | None = None
+    try:
+        async with asyncio.timeout(None) as cutoff:
+            renewing = asyncio.create_task(_renew_while_held(ctx, lease, cutoff))
+            yield
+    except TimeoutError:
+        if lease.lost is None:
+            raise  # the block's own timeout
+        raise LeaseLost(f"lease on {lease} lost: {lease.lost}") from None
+    finally:
+        if renewing is not None:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+
+async def _renew_while_held(ctx: Context, lease: AccountLease, cutoff: asyncio.Timeout) -> None:
+    """Renew every third of the lease; on the first failure stop the block under it."""
+    every = max(0.05, lease.length.total_seconds() * RENEW_EVERY)
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with ctx.store.transaction() as session:
+                if await renew(session, lease, now=ctx.clock.now()):
+                    continue
+            lease.lost = "another holder took it over"
+        except DATABASE_ERRORS as error:
+            lease.lost = f"the database refused to renew it ({type(error).__name__}: {error})"
+        log.warning(
+            "lease on %s lost: %s; stopping the work under it, the job tries again later",
+            lease,
+            lease.lost,
+        )
+        cutoff.reschedule(asyncio.get_running_loop().time())
+        return
+
+
+async def _let_go(ctx: Context, lease: AccountLease) -> None:
+    try:
         async with ctx.store.transaction() as session:
-            await release(session, integration, person, holder)
+            await release(session, lease.integration, lease.person, lease.holder)
+    except DATABASE_ERRORS as error:  # it lapses by itself at locked_until
+        log.warning("could not release the lease on %s (it lapses by itself): %s", lease, error)
 
 
 async def load_state(session: AsyncSession, integration: str, person: str) -> AccountState | None:

@@ -1,12 +1,16 @@
-"""Tables. Times are timezone-aware UTC in Python and stored as UTC on every database."""
+"""Tables. Times are timezone-aware UTC in Python and stored as UTC on every database; statuses,
+decisions and job states are enums in Python and their plain string values in the database."""
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+from core.domain.lifecycle import Outcome, Status
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -27,6 +31,37 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EnumText(sa.types.TypeDecorator[Any]):
+    """A string enum stored as its value in a ``VARCHAR(length)``: the very column a plain string
+    field makes, so typing a column as an enum changes nothing in the database. A value that is
+    not one of the enum's is refused before it is written."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[enum.StrEnum], length: int) -> None:
+        super().__init__(length=length)
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else self.enum_type(value).value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> enum.StrEnum | None:
+        return None if value is None else self.enum_type(value)
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    DONE = "done"
+    DEAD = "dead"  # gave up: retrying could not help, or its attempts ran out
+
+
+def _enum(
+    enum_type: type[enum.StrEnum], length: int, *, nullable: bool = False, index: bool = False
+) -> Any:
+    return Field(sa_column=sa.Column(EnumText(enum_type, length), nullable=nullable, index=index))
 
 
 def _time(*, nullable: bool = False, index: bool = False) -> Any:
@@ -51,7 +86,7 @@ class AccessRequest(SQLModel, table=True):
     justification: str = Field(default="", max_length=2000)
     requester: str = Field(max_length=320, index=True)
     platform: str = Field(max_length=16)
-    status: str = Field(max_length=16, index=True)
+    status: Status = _enum(Status, 16, index=True)
     approvals_required: int = 1
     extends_request_id: str | None = Field(default=None, max_length=16)
     created_at: datetime = _time()
@@ -85,7 +120,7 @@ class Decision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: str = Field(foreign_key="requests.id", max_length=16, index=True)
     approver: str = Field(max_length=320)
-    outcome: str = Field(max_length=8)  # approve | deny
+    outcome: Outcome = _enum(Outcome, 8)
     reason: str | None = Field(default=None, max_length=2000)
     platform: str = Field(max_length=16)
     decided_at: datetime = _time()
@@ -175,7 +210,9 @@ class Job(SQLModel, table=True):
     kind: str = Field(max_length=32)
     payload: dict[str, Any] = _json()
     dedupe_key: str = Field(max_length=255, unique=True)
-    state: str = Field(default="queued", max_length=8)  # queued | done | dead
+    state: JobState = Field(
+        default=JobState.QUEUED, sa_column=sa.Column(EnumText(JobState, 8), nullable=False)
+    )
     run_at: datetime = _time()
     attempts: int = 0
     max_attempts: int = 8
@@ -194,8 +231,12 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=320)
     action: str = Field(max_length=64)
     request_id: str | None = Field(default=None, max_length=16, index=True)
-    from_status: str | None = Field(default=None, max_length=16)
-    to_status: str | None = Field(default=None, max_length=16)
+    from_status: Status | None = Field(
+        default=None, sa_column=sa.Column(EnumText(Status, 16), nullable=True)
+    )
+    to_status: Status | None = Field(
+        default=None, sa_column=sa.Column(EnumText(Status, 16), nullable=True)
+    )
     platform: str | None = Field(default=None, max_length=16)
     detail: dict[str, Any] = _json()
     prev_hash: str = Field(max_length=64)

@@ -40,10 +40,10 @@ async def transition(
     source = Status(request.status)
     if not allowed(source, target):
         raise IllegalTransition(f"{source} -> {target} is not a lifecycle transition")
-    values = {"status": target.value, **(changes or {})}
+    values = {"status": target, **(changes or {})}
     result = await session.execute(
         sa.update(AccessRequest)
-        .where(AccessRequest.id == request.id, AccessRequest.status == source.value)  # type: ignore[arg-type]
+        .where(AccessRequest.id == request.id, AccessRequest.status == source)  # type: ignore[arg-type]
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -53,7 +53,7 @@ async def transition(
                 sa.select(AccessRequest.status).where(AccessRequest.id == request.id)  # type: ignore[arg-type]
             )
         ).scalar_one_or_none()
-        raise StaleStatus(request.id, expected=source.value, current=current)
+        raise StaleStatus(request.id, expected=source, current=current)
     for key, value in values.items():
         set_committed_value(request, key, value)
     await audit.record(
@@ -62,8 +62,8 @@ async def transition(
         actor=actor,
         action=ACTION[target],
         request_id=request.id,
-        from_status=source.value,
-        to_status=target.value,
+        from_status=source,
+        to_status=target,
         platform=platform,
         detail=detail,
     )

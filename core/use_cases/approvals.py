@@ -7,6 +7,7 @@ deciding at once produce exactly one decision; the other learns who decided.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -22,15 +23,17 @@ from core.domain.errors import (
     SelfApproval,
     StaleStatus,
 )
-from core.domain.lifecycle import Status
+from core.domain.lifecycle import Outcome, Status
+from core.domain.notices import Notice
 from core.domain.views import RequestView
-from core.jobs import notices, queue
+from core.jobs.kinds import MessagesUpdate, RequesterNotice
+from core.jobs.queue import enqueue
 from core.storage import audit, transitions
 from core.storage.models import AccessRequest, Decision, RequestApprover
 from core.storage.request_views import load_view
-from core.use_cases.requests import MAX_JUSTIFICATION, locked_request
+from core.use_cases.requests import MAX_JUSTIFICATION, approve, locked_request
 
-APPROVE, DENY = "approve", "deny"
+APPROVE, DENY = Outcome.APPROVE, Outcome.DENY
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,10 @@ async def _decided_by_name(ctx: Context, request: AccessRequest) -> str | None:
     return person.label if person else request.decided_by
 
 
-def _require_reason(ctx: Context, request: AccessRequest, outcome: str, reason: str | None) -> None:
-    if outcome == DENY:
+def _require_reason(
+    ctx: Context, request: AccessRequest, outcome: Outcome, reason: str | None
+) -> None:
+    if outcome is Outcome.DENY:
         if reason is None:
             raise DenyReasonRequired()
         return
@@ -78,18 +83,30 @@ def _require_reason(ctx: Context, request: AccessRequest, outcome: str, reason: 
         raise ApprovalReasonRequired()
 
 
+def _outcome(value: Outcome | str) -> Outcome:
+    try:
+        return Outcome(value)
+    except ValueError:
+        raise InvalidRequest(f"{value!r} is not a decision (approve or deny).") from None
+
+
 async def decide(
-    ctx: Context, *, approver: str, request_id: str, outcome: str, reason: str | None, platform: str
+    ctx: Context,
+    *,
+    approver: str,
+    request_id: str,
+    outcome: Outcome | str,
+    reason: str | None,
+    platform: str,
 ) -> DecisionResult:
-    if outcome not in (APPROVE, DENY):
-        raise InvalidRequest(f"{outcome!r} is not a decision (approve or deny).")
+    decision = _outcome(outcome)
     approver = normalize_email(approver)
     ctx.person(approver)
     reason = _reason(reason)
     async with ctx.store.transaction() as session:
         request = await locked_request(session, request_id)
         await _check_approver(session, request, approver)
-        if request.status != Status.PENDING.value:
+        if request.status != Status.PENDING:
             raise AlreadyDecided(
                 request_id, status=request.status, by=await _decided_by_name(ctx, request)
             )
@@ -102,10 +119,10 @@ async def decide(
         ).scalar_one_or_none()
         if earlier is not None:
             raise AlreadyDecided(request_id, status=f"{earlier.outcome}d by you", by=None)
-        _require_reason(ctx, request, outcome, reason)
-        final = await _record(ctx, session, request, approver, outcome, reason, platform)
+        _require_reason(ctx, request, decision, reason)
+        final = await _record(ctx, session, request, approver, decision, reason, platform)
         view = await load_view(session, ctx.directory, request_id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return DecisionResult(view, final)
 
 
@@ -114,10 +131,12 @@ async def _record(
     session: AsyncSession,
     request: AccessRequest,
     approver: str,
-    outcome: str,
+    outcome: Outcome,
     reason: str | None,
     platform: str,
 ) -> bool:
+    """Store the decision; when it is the last one needed (or a deny), conclude the request.
+    True when the request left pending with it."""
     now = ctx.clock.now()
     session.add(
         Decision(
@@ -130,17 +149,11 @@ async def _record(
         )
     )
     await session.flush()
-    approvals = len(
-        (
-            await session.execute(
-                select(Decision.id).where(
-                    Decision.request_id == request.id, Decision.outcome == APPROVE
-                )
-            )
-        ).all()
-    )
-    final = outcome == DENY or approvals >= request.approvals_required
-    if not final:
+    approvals = await _approvals(session, request.id)
+    final = outcome is Outcome.DENY or approvals >= request.approvals_required
+    if final:
+        await _conclude(session, request, approver, outcome, reason, platform, now=now)
+    else:
         await audit.record(
             session,
             at=now,
@@ -150,13 +163,39 @@ async def _record(
             platform=platform,
             detail={"approvals": approvals, "required": request.approvals_required},
         )
-    else:
-        target = Status.DENIED if outcome == DENY else Status.APPROVED
-        try:
+    version = f"{request.status}:{approvals}:{outcome}:{approver}"
+    await enqueue(session, MessagesUpdate.for_request(request.id, version=version, at=now))
+    return final
+
+
+async def _approvals(session: AsyncSession, request_id: str) -> int:
+    rows = await session.execute(
+        select(Decision.id).where(
+            Decision.request_id == request_id, Decision.outcome == Outcome.APPROVE
+        )
+    )
+    return len(rows.all())
+
+
+async def _conclude(
+    session: AsyncSession,
+    request: AccessRequest,
+    approver: str,
+    outcome: Outcome,
+    reason: str | None,
+    platform: str,
+    *,
+    now: datetime,
+) -> None:
+    """The deciding decision: approved (and its grant queued) or denied; the requester told."""
+    try:
+        if outcome is Outcome.APPROVE:
+            await approve(session, request, at=now, by=approver, platform=platform, reason=reason)
+        else:
             await transitions.transition(
                 session,
                 request,
-                target,
+                Status.DENIED,
                 at=now,
                 actor=approver,
                 platform=platform,
@@ -167,18 +206,8 @@ async def _record(
                     "decision_reason": reason,
                 },
             )
-        except StaleStatus as stale:
-            raise AlreadyDecided(request.id, status=stale.current or "gone", by=None) from None
-        if target is Status.APPROVED:
-            await queue.enqueue(
-                session,
-                kind="grant",
-                run_at=now,
-                dedupe_key=f"grant:{request.id}",
-                payload={"request_id": request.id},
-            )
-        await notices.queue_requester(session, request.id, "outcome", at=now, key=target.value)
-    await notices.queue_update(
-        session, request.id, at=now, version=f"{request.status}:{approvals}:{outcome}:{approver}"
+    except StaleStatus as stale:
+        raise AlreadyDecided(request.id, status=stale.current or "gone", by=None) from None
+    await enqueue(
+        session, RequesterNotice.about(request.id, Notice.OUTCOME, key=request.status, at=now)
     )
-    return final

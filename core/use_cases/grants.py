@@ -9,7 +9,8 @@ from core.domain.errors import NotAllowed, NothingToReveal, RequestNotFound, Wro
 from core.domain.lifecycle import Status
 from core.domain.routing import integration_owners
 from core.domain.views import RequestView
-from core.jobs import queue
+from core.jobs.kinds import RevokeJob
+from core.jobs.queue import enqueue
 from core.storage import audit
 from core.storage.models import AccessRequest, Grant
 from core.storage.request_views import load_view
@@ -42,11 +43,7 @@ async def revoke(
             raise NotAllowed(
                 f"Only the requester or an owner of {request.integration} can revoke {request_id}."
             )
-        if request.status not in (
-            Status.ACTIVE.value,
-            Status.GRANTING.value,
-            Status.APPROVED.value,
-        ):
+        if request.status not in (Status.ACTIVE, Status.GRANTING, Status.APPROVED):
             raise WrongStatus(request_id, status=request.status, action="revoked")
         now = ctx.clock.now()
         await audit.record(
@@ -58,21 +55,12 @@ async def revoke(
             platform=platform,
             detail={"reason": (reason or "")[:500]},
         )
-        await queue.enqueue(
+        await enqueue(
             session,
-            kind="revoke",
-            run_at=now,
-            dedupe_key=f"revoke:{request_id}",
-            max_attempts=8,
-            payload={
-                "request_id": request_id,
-                "actor": actor,
-                "reason": reason,
-                "platform": platform,
-            },
+            RevokeJob.asked(request_id, actor=actor, reason=reason, platform=platform, at=now),
         )
         view = await load_view(session, ctx.directory, request_id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return view
 
 
@@ -88,11 +76,7 @@ async def reveal_password(
         if request.requester != actor:
             raise NotAllowed("Only the requester can see this password.")
         grant = await session.get(Grant, request_id, with_for_update=True)
-        if (
-            request.status != Status.ACTIVE.value
-            or grant is None
-            or grant.password_ciphertext is None
-        ):
+        if request.status != Status.ACTIVE or grant is None or grant.password_ciphertext is None:
             raise NothingToReveal()
         password = ctx.vault.open(grant.password_ciphertext)
         grant.password_ciphertext = None

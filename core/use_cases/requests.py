@@ -25,10 +25,19 @@ from core.domain.errors import (
     WrongStatus,
 )
 from core.domain.lifecycle import Status
+from core.domain.notices import Notice
 from core.domain.request_form import Draft
 from core.domain.routing import Routing, route
 from core.domain.views import RequestView
-from core.jobs import notices, queue
+from core.jobs.kinds import (
+    ApproversNotice,
+    GrantJob,
+    MessagesUpdate,
+    PendingTimeoutJob,
+    RemindJob,
+    RequesterNotice,
+)
+from core.jobs.queue import enqueue
 from core.storage import audit, resources, transitions
 from core.storage.models import AccessRequest, RequestApprover, Resource
 from core.storage.request_views import load_view
@@ -104,72 +113,49 @@ async def submit(
             justification=justification,
             requester=person.email,
             platform=platform,
-            status=Status.PENDING.value,
+            status=Status.PENDING,
             approvals_required=flow.approvals_required,
             extends_request_id=extends,
             created_at=now,
             pending_until=now + flow.pending_timeout,
         )
-        session.add(request)
-        for approver in routing.approvers:
-            session.add(
-                RequestApprover(request_id=request.id, email=approver.email, reason=approver.reason)
-            )
-        await session.flush()
-        await audit.record(
-            session,
-            at=now,
-            actor=person.email,
-            action="request.submitted",
-            request_id=request.id,
-            to_status=Status.PENDING.value,
-            platform=platform,
-            detail={
-                "flow": flow.name,
-                "integration": draft.integration,
-                "resource": f"{draft.resource_type}:{draft.resource_name}",
-                "permission": draft.permission,
-                "duration_seconds": request.duration_seconds,
-                "approvers": [a.email for a in routing.approvers],
-                "extends": extends,
-            },
-        )
-        if routing.automatic:
-            await _approve_automatically(session, request, now=now)
-        else:
-            await _queue_pending_jobs(session, request, flow, routing, now=now)
-        await notices.queue_requester(session, request.id, notices.RECEIPT, at=now)
+        await _record_submitted(session, request, routing, extends=extends)
+        await _queue_after_submit(session, request, flow, routing, now=now)
         view = await load_view(session, ctx.directory, request.id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return view
 
 
-async def _approve_automatically(
-    session: AsyncSession, request: AccessRequest, *, now: datetime
+async def _record_submitted(
+    session: AsyncSession, request: AccessRequest, routing: Routing, *, extends: str | None
 ) -> None:
-    await transitions.transition(
+    session.add(request)
+    for approver in routing.approvers:
+        session.add(
+            RequestApprover(request_id=request.id, email=approver.email, reason=approver.reason)
+        )
+    await session.flush()
+    await audit.record(
         session,
-        request,
-        Status.APPROVED,
-        at=now,
-        actor=SYSTEM,
+        at=request.created_at,
+        actor=request.requester,
+        action="request.submitted",
+        request_id=request.id,
+        to_status=Status.PENDING,
         platform=request.platform,
-        changes={
-            "decided_at": now,
-            "decided_by": None,
-            "decision_reason": "approved automatically by its access flow",
+        detail={
+            "flow": request.flow,
+            "integration": request.integration,
+            "resource": f"{request.resource_type}:{request.resource_name}",
+            "permission": request.permission,
+            "duration_seconds": request.duration_seconds,
+            "approvers": [a.email for a in routing.approvers],
+            "extends": extends,
         },
     )
-    await queue.enqueue(
-        session,
-        kind="grant",
-        run_at=now,
-        dedupe_key=f"grant:{request.id}",
-        payload={"request_id": request.id},
-    )
 
 
-async def _queue_pending_jobs(
+async def _queue_after_submit(
     session: AsyncSession,
     request: AccessRequest,
     flow: AccessFlow,
@@ -177,27 +163,59 @@ async def _queue_pending_jobs(
     *,
     now: datetime,
 ) -> None:
-    await notices.queue_approvals(session, request.id, at=now)
-    for index, offset in enumerate(sorted(flow.reminders)):
-        last = index == len(flow.reminders) - 1
-        await queue.enqueue(
+    """Approved at once by an automatic flow; else the approvers' ask, the reminders and the
+    pending timeout. The requester's receipt either way."""
+    if routing.automatic:
+        await approve(
             session,
-            kind="remind",
-            run_at=now + offset,
-            dedupe_key=f"remind:{request.id}:{index}",
-            payload={
-                "request_id": request.id,
-                "round": index + 1,
-                "escalate": last and routing.via_resource_owner,
-            },
+            request,
+            at=now,
+            by=None,
+            platform=request.platform,
+            reason="approved automatically by its access flow",
         )
-    await queue.enqueue(
+    else:
+        await enqueue(
+            session,
+            ApproversNotice.first(request.id, at=now),
+            *RemindJob.rounds(
+                request.id,
+                flow.reminders,
+                escalate_last=routing.via_resource_owner,
+                submitted_at=now,
+            ),
+            PendingTimeoutJob.for_request(request.id, at=now + flow.pending_timeout),
+        )
+    await enqueue(session, RequesterNotice.about(request.id, Notice.RECEIPT, at=now))
+
+
+async def approve(
+    session: AsyncSession,
+    request: AccessRequest,
+    *,
+    at: datetime,
+    by: str | None,
+    platform: str | None,
+    reason: str | None,
+) -> None:
+    """The one way a pending request becomes approved, by an approver (``by``) or by its
+    access flow (``by`` None): moved to approved, its grant queued in the same transaction.
+    StaleStatus when someone else decided first."""
+    await transitions.transition(
         session,
-        kind="pending_timeout",
-        run_at=now + flow.pending_timeout,
-        dedupe_key=f"timeout:{request.id}",
-        payload={"request_id": request.id},
+        request,
+        Status.APPROVED,
+        at=at,
+        actor=by or SYSTEM,
+        platform=platform,
+        changes={
+            "decided_at": at,
+            "decided_by": by,
+            "decided_on": platform if by else None,
+            "decision_reason": reason,
+        },
     )
+    await enqueue(session, GrantJob.for_request(request.id, at=at))
 
 
 async def locked_request(session: AsyncSession, request_id: str) -> AccessRequest:
@@ -218,7 +236,7 @@ async def cancel(ctx: Context, *, actor: str, request_id: str, platform: str) ->
         request = await locked_request(session, request_id)
         if request.requester != actor:
             raise NotAllowed(f"Only the requester can cancel request {request_id}.")
-        if request.status != Status.PENDING.value:
+        if request.status != Status.PENDING:
             raise WrongStatus(request_id, status=request.status, action="cancelled")
         now = ctx.clock.now()
         try:
@@ -235,9 +253,11 @@ async def cancel(ctx: Context, *, actor: str, request_id: str, platform: str) ->
             raise WrongStatus(
                 request_id, status=stale.current or "gone", action="cancelled"
             ) from None
-        await notices.queue_update(session, request.id, at=now, version=Status.CANCELLED.value)
+        await enqueue(
+            session, MessagesUpdate.for_request(request.id, version=Status.CANCELLED, at=now)
+        )
         view = await load_view(session, ctx.directory, request_id)
-    ctx.wake_worker()
+    ctx.doorbell.ring()
     return view
 
 
@@ -258,7 +278,7 @@ async def extend(
             raise RequestNotFound(request_id)
     if current.requester != actor:
         raise NotAllowed(f"Only the requester can extend request {request_id}.")
-    if current.status != Status.ACTIVE.value:
+    if current.status != Status.ACTIVE:
         raise WrongStatus(request_id, status=current.status, action="extended")
     draft = Draft(
         integration=current.integration,

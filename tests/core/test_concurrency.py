@@ -4,6 +4,7 @@ PostgreSQL, with real concurrent connections."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from core.context import Context
 from core.domain.errors import AlreadyDecided
 from core.domain.lifecycle import Status
+from core.domain.ports import NoDoorbell
 from core.storage.models import AuditEvent, Decision, Job
 from core.storage.store import Store
 from core.use_cases import approvals, requests
@@ -23,16 +25,7 @@ DRAFT = Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1),
 def _second_context(domain: Domain) -> Context:
     """The same domain through its own engine and pool: another replica of gatepass."""
     url = domain.ctx.store.engine.url.render_as_string(hide_password=False)
-    ctx = domain.ctx
-    return Context(
-        ctx.config,
-        ctx.directory,
-        Store.from_url(url),
-        ctx.clock,
-        ctx.vault,
-        ctx.integrations,
-        ctx.notifiers,
-    )
+    return replace(domain.ctx, store=Store.from_url(url), doorbell=NoDoorbell())
 
 
 async def _race(

@@ -18,7 +18,8 @@ Reuse it from any suite::
 
 State for assertions: ``users`` (project -> username -> user), ``passwords``, ``org_users``,
 ``invitations``, ``requests`` (method, path, headers, query, body, status of every call; see
-``calls()``). Controls: ``fail_next(n, status=429|500|503, retry_after=s)``, ``pending_polls``,
+``calls()``; a call still being answered has status 0). Controls: ``fail_next(n, status=429|500|503,
+retry_after=s)``, ``slow_down(seconds, method=, contains=, count=)``, ``pending_polls``,
 ``max_users_per_project``, ``add_cluster`` / ``add_database`` / ``add_db_user`` /
 ``add_org_user`` / ``add_project``. Every accepted version is answered in the newest recorded
 shape (clusters: 2024-08-05).
@@ -26,6 +27,7 @@ shape (clusters: 2024-08-05).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Callable
@@ -81,6 +83,20 @@ class Storm:
     retry_after: float | None = 1.0
 
 
+@dataclass
+class Slowdown:
+    """Matching API calls are answered ``seconds`` late (the next ``count``; None: all)."""
+
+    seconds: float
+    method: str | None = None
+    contains: str = ""
+    count: int | None = None
+
+    def applies(self, method: str, path: str) -> bool:
+        matches = self.method in (None, method) and self.contains in path
+        return matches and (self.count is None or self.count > 0)
+
+
 class _Unauthorized(Exception):
     pass
 
@@ -110,6 +126,7 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
         self.tokens: dict[str, datetime] = {}
         self.tokens_issued = 0
         self.storms: list[Storm] = []
+        self.slowdowns: list[Slowdown] = []
         self._nonces: set[str] = set()
         self._runner: web.AppRunner | None = None
         if seed:
@@ -151,6 +168,18 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
         """A storm: the next ``count`` authenticated API calls answer ``status``."""
         self.storms.append(Storm(count, status, retry_after))
 
+    def slow_down(
+        self,
+        seconds: float,
+        *,
+        method: str | None = None,
+        contains: str = "",
+        count: int | None = None,
+    ) -> None:
+        """Answer matching API calls ``seconds`` late, as a busy Atlas does (the change is
+        made after the wait, even when the caller gave up meanwhile)."""
+        self.slowdowns.append(Slowdown(seconds, method, contains, count))
+
     def calls(
         self, method: str | None = None, contains: str = "", *, challenges: bool = False
     ) -> list[RecordedRequest]:
@@ -183,9 +212,19 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
             request.method, path, dict(request.query), dict(request.headers), _json_or_text(raw)
         )
         self.requests.append(record)
+        await self._wait_if_slowed(request, path)
         response = self._answer(request, path, raw, record)
         record.status = response.status
         return response
+
+    async def _wait_if_slowed(self, request: web.Request, path: str) -> None:
+        authenticated = request.headers.get("Authorization", "").startswith(("Digest ", "Bearer "))
+        for slowdown in self.slowdowns:
+            if authenticated and slowdown.applies(request.method, path):
+                if slowdown.count is not None:
+                    slowdown.count -= 1
+                await asyncio.sleep(slowdown.seconds)
+                return
 
     def _answer(
         self, request: web.Request, path: str, raw: bytes, record: RecordedRequest
@@ -346,5 +385,6 @@ __all__ = [
     "ApiError",
     "FakeAtlas",
     "RecordedRequest",
+    "Slowdown",
     "Storm",
 ]

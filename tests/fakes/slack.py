@@ -110,6 +110,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.socket: SocketEndpoint | None = None
         self._faults: list[_Fault] = []
+        self._delays: dict[str, float] = {}
+        self.arrived: list[tuple[str, dict[str, Any]]] = []  # every call, as it comes in
+        self.abandoned: list[str] = []  # slowed calls whose caller hung up before the answer
         self._changed = asyncio.Condition()
         self._hooks = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -200,6 +203,11 @@ class FakeSlack:
         """Answer the next ``n`` calls to ``method`` with ``error`` (e.g. ``channel_not_found``)."""
         self._faults.append(_Fault(n, method, status, error))
 
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Answer every call to ``method`` ``seconds`` late (``arrived`` shows it came in;
+        ``abandoned`` the calls whose caller did not wait for the answer)."""
+        self._delays[method] = seconds
+
     def attach_socket(self, socket: SocketEndpoint) -> None:
         """``apps.connections.open`` hands out ``socket.new_url()`` from now on."""
         self.socket = socket
@@ -275,6 +283,11 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args, token = await _read_args(request)
+        self.arrived.append((method, args))
+        if method in self._delays:
+            await asyncio.sleep(self._delays[method])
+            if request.transport is None or request.transport.is_closing():
+                self.abandoned.append(method)
         status, headers = 200, {}
         try:
             fault = self._take_fault(method)

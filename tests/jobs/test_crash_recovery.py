@@ -22,7 +22,7 @@ from core.storage.models import Job
 from core.storage.request_views import load_view
 from core.use_cases import approvals, requests
 from core.use_cases.eligibility import Draft
-from tests.support.domain import make_domain
+from tests.support.domain import Domain, make_domain
 from tests.support.file_integration import FileIntegration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,19 +59,8 @@ def kill_hard(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=10)
 
 
-async def test_killed_worker_grant_and_revoke_still_happen_once(
-    database_url: str, encryption_key: str, tmp_path: Path
-) -> None:
-    sqlite_url = database_url  # worker processes share it: a SQLite file, or PostgreSQL
-    domain = await make_domain(sqlite_url, encryption_key)
-    domain.ctx.clock = SystemClock()
-    files = FileIntegration("prod-atlas", tmp_path)
+async def approved_request(domain: Domain) -> str:
     draft = Draft("prod-atlas", "database", "analytics", "read", timedelta(seconds=4), "incident")
-
-    async def current() -> Status:
-        async with domain.ctx.store.reading() as session:
-            return (await load_view(session, domain.ctx.directory, view.id)).status
-
     view = await requests.submit(
         domain.ctx, requester="alice@example.com", draft=draft, platform="slack"
     )
@@ -83,13 +72,27 @@ async def test_killed_worker_grant_and_revoke_still_happen_once(
         reason=None,
         platform="slack",
     )
+    return view.id
 
-    first = start_worker(sqlite_url, tmp_path, encryption_key, slow=30)
+
+async def test_killed_worker_grant_and_revoke_still_happen_once(
+    database_url: str, encryption_key: str, tmp_path: Path
+) -> None:
+    url = database_url  # worker processes share it: a SQLite file, or PostgreSQL
+    domain = await make_domain(url, encryption_key, clock=SystemClock())
+    files = FileIntegration("prod-atlas", tmp_path)
+    request_id = await approved_request(domain)
+
+    async def current() -> Status:
+        async with domain.ctx.store.reading() as session:
+            return (await load_view(session, domain.ctx.directory, request_id)).status
+
+    first = start_worker(url, tmp_path, encryption_key, slow=30)
     await wait_until(lambda: any(e == "grant-start" for _, e, _ in files.journal()))
     kill_hard(first)
     assert await current() is Status.GRANTING
 
-    second = start_worker(sqlite_url, tmp_path, encryption_key, slow=1.5)
+    second = start_worker(url, tmp_path, encryption_key, slow=1.5)
     try:
         await wait_until(lambda: _is(current, Status.ACTIVE))
         await wait_until(
@@ -101,31 +104,27 @@ async def test_killed_worker_grant_and_revoke_still_happen_once(
             second.kill()
     assert await current() is Status.ACTIVE
 
-    third = start_worker(sqlite_url, tmp_path, encryption_key, slow=0)
+    third = start_worker(url, tmp_path, encryption_key, slow=0)
     try:
         await wait_until(lambda: _is(current, Status.EXPIRED))
     finally:
         third.send_signal(signal.SIGTERM)
         third.wait(timeout=10)
 
-    journal = [e for _, e, subject in files.journal() if subject == view.id]
+    journal = [e for _, e, subject in files.journal() if subject == request_id]
     assert journal.count("grant-done") == 1
     assert journal.count("revoke-done") == 1
     assert files.accounts() == {}
+    await assert_each_step_ran_once(domain, request_id)
+    await domain.ctx.store.close()
+
+
+async def assert_each_step_ran_once(domain: Domain, request_id: str) -> None:
     async with domain.ctx.store.reading() as session:
         jobs = (
             (
                 await session.execute(
-                    sa.select(Job).where(Job.payload["request_id"].as_string() == view.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        ready_notices = (
-            (
-                await session.execute(
-                    sa.select(Job).where(Job.dedupe_key == f"requester:{view.id}:ready:granted")
+                    sa.select(Job).where(Job.payload["request_id"].as_string() == request_id)
                 )
             )
             .scalars()
@@ -135,8 +134,8 @@ async def test_killed_worker_grant_and_revoke_still_happen_once(
     assert by_kind["grant"].state == "done" and by_kind["grant"].attempts == 2
     assert by_kind["expire"].state == "done" and by_kind["expire"].attempts == 2
     assert sum(1 for job in jobs if job.kind == "expire") == 1
-    assert len(ready_notices) == 1 and ready_notices[0].state == "done"
-    await domain.ctx.store.close()
+    ready = [j for j in jobs if j.dedupe_key == f"requester:{request_id}:ready:granted"]
+    assert len(ready) == 1 and ready[0].state == "done"
 
 
 async def _is(current: Callable[[], object], status: Status) -> bool:

@@ -4,18 +4,41 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from core.jobs import queue
-from core.jobs.queue import Backoff, JobKind, Worker
+from core.jobs.queue import Backoff, JobKind, JobSpec, Worker
 from core.storage.models import Job
 from core.storage.store import Store
 from tests.support.domain import make_domain
 
 pytestmark = pytest.mark.postgres
+
+
+async def run_until_drained(store: Store, workers: list[Worker]) -> None:
+    """Run the workers until no job is left to do (at most 30 s), then stop them."""
+
+    async def drained() -> bool:
+        async with store.reading() as session:
+            left = (
+                await session.execute(
+                    sa.select(sa.func.count()).select_from(Job).where(Job.state != "done")
+                )
+            ).scalar_one()
+        return left == 0
+
+    stop = asyncio.Event()
+    runs = [asyncio.create_task(worker.run(stop)) for worker in workers]
+    for _ in range(600):
+        if await drained():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.gather(*runs)
 
 
 async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
@@ -34,23 +57,22 @@ async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
         return JobKind(handle)
 
     async with domain.ctx.store.transaction() as session:
-        for n in range(1000):
-            await queue.enqueue(
-                session,
-                kind="probe",
-                run_at=domain.clock.now() - timedelta(seconds=n % 7),
-                dedupe_key=f"probe:{n}",
-                payload={"n": n},
-            )
-        # The same step queued again is kept once.
         await queue.enqueue(
-            session, kind="probe", run_at=domain.clock.now(), dedupe_key="probe:0", payload={"n": 0}
+            session,
+            *(
+                JobSpec(
+                    "probe", f"probe:{n}", domain.clock.now() - timedelta(seconds=n % 7), {"n": n}
+                )
+                for n in range(1000)
+            ),
         )
+        # The same step queued again is kept once.
+        await queue.enqueue(session, JobSpec("probe", "probe:0", domain.clock.now(), {"n": 0}))
 
     stores = [Store.from_url(postgres_url) for _ in range(2)]
     workers = [
         Worker(
-            type(domain.ctx)(**{**domain.ctx.__dict__, "store": store}),
+            replace(domain.ctx, store=store),
             {"probe": kind_for(f"w{i}")},
             worker_id=f"w{i}",
             poll_interval=0.01,
@@ -60,24 +82,7 @@ async def test_two_workers_drain_1000_due_jobs_each_exactly_once(
         )
         for i, store in enumerate(stores)
     ]
-    stop = asyncio.Event()
-    runs = [asyncio.create_task(worker.run(stop)) for worker in workers]
-
-    async def drained() -> bool:
-        async with domain.ctx.store.reading() as session:
-            left = (
-                await session.execute(
-                    sa.select(sa.func.count()).select_from(Job).where(Job.state != "done")
-                )
-            ).scalar_one()
-        return left == 0
-
-    for _ in range(600):
-        if await drained():
-            break
-        await asyncio.sleep(0.05)
-    stop.set()
-    await asyncio.gather(*runs)
+    await run_until_drained(domain.ctx.store, workers)
     for store in stores:
         await store.close()
 
@@ -101,17 +106,13 @@ async def test_claim_order_follows_run_at(postgres_url: str, encryption_key: str
         for n in (3, 1, 2):
             await queue.enqueue(
                 session,
-                kind="probe",
-                run_at=domain.clock.now() - timedelta(minutes=10 - n),
-                dedupe_key=f"o:{n}",
-                payload={"n": n},
+                JobSpec(
+                    "probe", f"o:{n}", domain.clock.now() - timedelta(minutes=10 - n), {"n": n}
+                ),
             )
         await queue.enqueue(
             session,
-            kind="probe",
-            run_at=domain.clock.now() + timedelta(minutes=1),
-            dedupe_key="o:future",
-            payload={"n": 99},
+            JobSpec("probe", "o:future", domain.clock.now() + timedelta(minutes=1), {"n": 99}),
         )
     worker = Worker(domain.ctx, {"probe": JobKind(handle)}, batch=1)
     await worker.run_due()

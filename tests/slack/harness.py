@@ -16,13 +16,13 @@ from aiohttp import web
 
 from bot.app import Gatepass, build
 from bot.slack.deps import Deps
-from bot.slack.install import SLACK_DEPS, install
+from bot.slack.install import install
 from core.config.schema import parse_config
 from core.config.settings import resolve_settings
 from core.context import Context
 from core.domain.lifecycle import Status
 from core.domain.views import RequestView
-from core.jobs.handlers import KINDS
+from core.jobs.handlers import job_kinds
 from core.jobs.queue import Backoff, Worker
 from core.storage import resources
 from core.storage.request_views import load_view
@@ -123,7 +123,8 @@ class Harness:
 
     @property
     def deps(self) -> Deps:
-        return self.gatepass.web[SLACK_DEPS]
+        deps: Deps = self.gatepass.parts["slack"].wiring
+        return deps
 
     async def close(self) -> None:
         await self.session.close()
@@ -372,7 +373,11 @@ async def start_harness(
     async with gatepass.ctx.store.transaction() as session:
         for name in integrations:
             await resources.replace_discovered(session, name, RESOURCES, at=clock.now())
-    worker = Worker(gatepass.ctx, KINDS, backoff=Backoff(base=1, cap=60, jitter=0.0))
+    worker = Worker(
+        gatepass.ctx,
+        job_kinds(gatepass.notifiers),
+        backoff=Backoff(base=1, cap=60, jitter=0.0),
+    )
     runner = web.AppRunner(gatepass.web, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0, backlog=backlog).start()

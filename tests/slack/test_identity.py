@@ -16,7 +16,7 @@ from tests.slack.test_paths import pending_request
 
 
 def notifier(harness: Harness) -> SlackNotifier:
-    (found,) = [n for n in harness.ctx.notifiers if n.platform == "slack"]
+    (found,) = [n for n in harness.gatepass.notifiers if n.platform == "slack"]
     assert isinstance(found, SlackNotifier)
     return found
 

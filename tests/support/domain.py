@@ -11,9 +11,9 @@ from core.config.schema import parse_config
 from core.config.secrets import SecretValue
 from core.context import Context
 from core.domain.directory import ConfigDirectory
-from core.domain.ports import DiscoveredResource
-from core.jobs.handlers import KINDS
-from core.jobs.queue import Backoff, Worker
+from core.domain.ports import Clock, DiscoveredResource
+from core.jobs.handlers import job_kinds
+from core.jobs.queue import Backoff, Bell, Worker
 from core.storage.store import Store
 from core.storage.vault import Vault
 from tests.support.clock import ManualClock
@@ -109,21 +109,29 @@ class Domain:
             )
 
 
-async def make_domain(database_url: str, key: str, config: dict[str, Any] | None = None) -> Domain:
+async def make_domain(
+    database_url: str,
+    key: str,
+    config: dict[str, Any] | None = None,
+    *,
+    clock: Clock | None = None,
+) -> Domain:
+    """``clock``: another clock for the domain's context (the ManualClock stays in ``Domain``)."""
     parsed = parse_config(config or BASE_CONFIG)
-    clock = ManualClock()
+    manual = ManualClock()
     atlas = MemoryIntegration("prod-atlas")
     chat = RecordingNotifier()
+    bell = Bell()
     ctx = Context(
         config=parsed,
         directory=ConfigDirectory(parsed.directory),
         store=Store.from_url(database_url),
-        clock=clock,
+        clock=clock or manual,
         vault=Vault(SecretValue(key)),
         integrations={"prod-atlas": atlas},
-        notifiers=[chat],
+        doorbell=bell,
     )
-    worker = Worker(ctx, KINDS, backoff=Backoff(base=1, cap=60, jitter=0.0))
-    domain = Domain(ctx, clock, atlas, chat, worker)
+    worker = Worker(ctx, job_kinds([chat]), backoff=Backoff(base=1, cap=60, jitter=0.0), bell=bell)
+    domain = Domain(ctx, manual, atlas, chat, worker)
     await domain.seed_resources()
     return domain

@@ -6,6 +6,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.platform import Installer, PlatformParts
+from core.config.settings import Settings
+from core.context import Context
 from core.domain.ports import MessageRef
 
 
@@ -34,3 +37,12 @@ class RecordingNotifier:
 
     def to(self, person: str, kind: type | None = None) -> list[Any]:
         return [m for p, m, _ in self.sent if p == person and (kind is None or isinstance(m, kind))]
+
+
+def recording_platform(chat: RecordingNotifier) -> Installer:
+    """An installer whose only part is ``chat``: the app's notice jobs send through it."""
+
+    def install(settings: Settings, ctx: Context) -> PlatformParts:
+        return PlatformParts(name=f"recording-{chat.platform}", notifier=chat)
+
+    return install

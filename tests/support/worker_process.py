@@ -16,7 +16,7 @@ from core.config.secrets import SecretValue
 from core.context import Context
 from core.domain.directory import ConfigDirectory
 from core.domain.ports import SystemClock
-from core.jobs.handlers import KINDS
+from core.jobs.handlers import job_kinds
 from core.jobs.queue import Backoff, Worker
 from core.storage.store import Store
 from core.storage.vault import Vault
@@ -35,7 +35,11 @@ async def main(url: str, folder: Path, key: str, slow: float) -> None:
         integrations={"prod-atlas": FileIntegration("prod-atlas", folder, slow_seconds=slow)},
     )
     worker = Worker(
-        ctx, KINDS, lease=timedelta(seconds=2), poll_interval=0.05, backoff=Backoff(base=0.2, cap=1)
+        ctx,
+        job_kinds(()),
+        lease=timedelta(seconds=2),
+        poll_interval=0.05,
+        backoff=Backoff(base=0.2, cap=1),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -23,7 +23,7 @@ from core.use_cases import approvals, grants, requests
 from core.use_cases.eligibility import Draft
 from tests.fakes.atlas import CLUSTER_NAME, PRIVATE_KEY, PROJECT_ID, FakeAtlas
 from tests.support.clock import ManualClock
-from tests.support.recording_notifier import RecordingNotifier
+from tests.support.recording_notifier import RecordingNotifier, recording_platform
 
 
 def config(atlas_url: str, database_url: str, **atlas: Any) -> dict[str, Any]:
@@ -83,9 +83,8 @@ async def start(
     settings = resolve_settings(
         parse_config(config(atlas.url, sqlite_url, **options)), config_path="t", environ=environ
     )
-    app = await build(settings, clock=clock, platforms=[])
     chat = RecordingNotifier()
-    app.add_notifier(chat)
+    app = await build(settings, clock=clock, platforms=[recording_platform(chat)])
     await handlers.schedule_periodic(app.ctx)
     await app.worker.run_due()  # the first sync
     return app, chat
@@ -126,16 +125,7 @@ async def test_full_cycle_through_atlas_leaks_no_secret(
     )
     await run(app, clock)
 
-    async with ctx.store.reading() as session:
-        granted = await load_view(session, ctx.directory, view.id)
-    assert granted.status is Status.ACTIVE
-    username = granted.username
-    user = atlas.users[PROJECT_ID][username]
-    assert user["scopes"] == [{"name": CLUSTER_NAME, "type": "CLUSTER"}]
-    assert user["roles"] == [{"roleName": "read", "databaseName": "analytics"}]
-    assert granted.connection and granted.connection["connection_string"].startswith(
-        "mongodb+srv://"
-    )
+    username = await granted_in_atlas(app, atlas, view.id)
     first = await grants.reveal_password(
         ctx, actor="alice@example.com", request_id=view.id, platform="slack"
     )
@@ -161,6 +151,21 @@ async def test_full_cycle_through_atlas_leaks_no_secret(
     secrets += [token for token in getattr(atlas, "tokens", {})]
     await assert_nowhere(ctx, secrets, caplog, chat)
     await app.ctx.store.close()
+
+
+async def granted_in_atlas(app: Gatepass, atlas: FakeAtlas, request_id: str) -> str:
+    """The request is active, its database user in Atlas has its role; the username."""
+    async with app.ctx.store.reading() as session:
+        granted = await load_view(session, app.ctx.directory, request_id)
+    assert granted.status is Status.ACTIVE
+    assert granted.username is not None
+    user = atlas.users[PROJECT_ID][granted.username]
+    assert user["scopes"] == [{"name": CLUSTER_NAME, "type": "CLUSTER"}]
+    assert user["roles"] == [{"roleName": "read", "databaseName": "analytics"}]
+    assert granted.connection and granted.connection["connection_string"].startswith(
+        "mongodb+srv://"
+    )
+    return granted.username
 
 
 async def assert_nowhere(

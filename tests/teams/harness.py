@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import Gatepass, Platform, build
+from bot.app import Gatepass, build
+from bot.platform import Installer
 from bot.teams.endpoint import CARD_CONTENT_TYPE
 from core.config.schema import parse_config
 from core.config.settings import Settings, resolve_settings
@@ -94,9 +95,9 @@ def teams_settings(
 
 
 async def serve_without_worker_loop(gatepass: Gatepass) -> tuple[web.AppRunner, str]:
-    """Serve the app on 127.0.0.1 with its worker loop off: tests run due jobs with
-    ``gatepass.worker.run_due()`` after moving the clock."""
-    gatepass.run_worker_loop = False
+    """Serve the app on 127.0.0.1 (built with its worker loop off: tests run due jobs with
+    ``gatepass.worker.run_due()`` after moving the clock)."""
+    assert gatepass.worker is None or not gatepass.run_worker_loop
     runner = web.AppRunner(gatepass.web, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -104,7 +105,7 @@ async def serve_without_worker_loop(gatepass: Gatepass) -> tuple[web.AppRunner, 
 
 
 async def start_gatepass(
-    settings: Settings, *, clock: ManualClock, atlas: MemoryIntegration, platforms: list[Platform]
+    settings: Settings, *, clock: ManualClock, atlas: MemoryIntegration, platforms: list[Installer]
 ) -> tuple[Gatepass, web.AppRunner, str]:
     gatepass = await build(
         settings,
@@ -112,6 +113,7 @@ async def start_gatepass(
         integrations={"prod-atlas": atlas},
         platforms=platforms,
         run_worker=True,
+        start_worker_loop=False,
         migrate=False,
     )
     async with gatepass.ctx.store.transaction() as session:

@@ -46,7 +46,7 @@ async def test_installation_stores_the_reference_keyed_by_aad_id(teams: TeamsHar
     assert stored.extra["user_id"] == ALICE.id
     welcome = teams.cards_to(ALICE)[-1]
     assert "Welcome to Gatepass" in card_text(welcome)
-    assert await teams.gatepass.ctx.notifiers[0].reachable("alice@example.com")
+    assert await teams.gatepass.notifiers[0].reachable("alice@example.com")
 
 
 async def test_conversation_update_and_messages_store_it_too(teams: TeamsHarness) -> None:
@@ -91,7 +91,7 @@ async def test_a_stranger_is_told_privately_and_nothing_is_stored(teams: TeamsHa
     said = await teams.click_for_message(MALLORY, "form.refresh", {})
     assert "not in Gatepass's directory" in said
     assert await accounts(teams) == []
-    assert not await teams.gatepass.ctx.notifiers[0].reachable("mallory@example.com")
+    assert not await teams.gatepass.notifiers[0].reachable("mallory@example.com")
 
 
 async def test_an_unknown_member_is_not_stored(teams: TeamsHarness) -> None:
