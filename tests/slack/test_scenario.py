@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -37,13 +38,10 @@ async def submit_request(
     return request_id
 
 
-async def test_request_approve_grant_reveal_expire(
-    harness_on_each_database: Harness, caplog: pytest.LogCaptureFixture
-) -> None:
-    harness = harness_on_each_database
-    slack = harness.slack
+async def _open_the_modal_and_search_resources(harness: Harness) -> str:
+    """The modal opens in its loading state, then offers resources as Alice types; its view id."""
     view_id = await harness.open_request_modal(ALICE)
-    opened = slack.calls_to("views.open")[0]
+    opened = harness.slack.calls_to("views.open")[0]
     assert opened["view"]["callback_id"] == ids.NOTICE_VIEW  # the loading state, at once
     modal = harness.view(view_id)
     assert modal["callback_id"] == ids.REQUEST_SUBMIT
@@ -65,7 +63,12 @@ async def test_request_approve_grant_reveal_expire(
         "Clusters": ["cluster:Cluster0"],
         "Databases": ["database:analytics", "database:analytics_eu", "database:sales"],
     }  # billing is covered by no flow of Alice's
+    return view_id
 
+
+async def _fill_the_request_modal(harness: Harness, view_id: str) -> str:
+    """Resource, then permission (which previews the approvers), then duration and submit;
+    returns the new, still pending request's id."""
     await harness.choose(ALICE, view_id, ids.RESOURCE_SELECT, "database:analytics")
     modal = harness.view(view_id)
     permission_block = harness.block_of(view_id, ids.PERMISSION_SELECT)
@@ -85,7 +88,11 @@ async def test_request_approve_grant_reveal_expire(
     (request_id,) = await harness.request_ids()
     assert await harness.status(request_id) is Status.PENDING
     assert not harness.dm(ALICE)  # the receipt is the job's, not the submit handler's
+    return request_id
 
+
+async def _receipt_and_asks_are_sent(harness: Harness, request_id: str) -> None:
+    """The jobs send Alice her receipt and each approver a DM with the facts and the buttons."""
     await harness.run_jobs()
     receipt = harness.dm_with(ALICE, request_id)
     assert buttons(receipt) == {ids.CANCEL_REQUEST: request_id}
@@ -99,14 +106,21 @@ async def test_request_approve_grant_reveal_expire(
         assert "Why you: owner of cluster Cluster0 via tag owner=dba" in text
         assert "Open until" in text and "2026-11-24 10:00 UTC" in text
 
-    bob_copy = harness.dm_with(BOB, "quarterly report")
+
+async def _approve_as(harness: Harness, approver: str, name: str, request_id: str) -> None:
+    """``approver`` (shown as ``name``) clicks Approve on their own DM."""
+    slack = harness.slack
+    own_copy = harness.dm_with(approver, "quarterly report")
     mark = slack.mark()
-    assert (await harness.click(BOB, ids.APPROVE, request_id, message=bob_copy)).status == 200
-    # Bob's own message is updated at once, before any job runs.
-    update = await slack.wait_for("chat.update", lambda c: c["ts"] == bob_copy["ts"], since=mark)
-    assert "Approved by Bob Ray at" in shown(update.args) and not buttons(update.args)
+    assert (await harness.click(approver, ids.APPROVE, request_id, message=own_copy)).status == 200
+    # The approver's own message is updated at once, before any job runs.
+    update = await slack.wait_for("chat.update", lambda c: c["ts"] == own_copy["ts"], since=mark)
+    assert f"Approved by {name} at" in shown(update.args) and not buttons(update.args)
     assert await harness.status(request_id) is Status.APPROVED
 
+
+async def _grant(harness: Harness, request_id: str) -> dict[str, Any]:
+    """The jobs grant the access, close every approver's copy and tell Alice; her "ready" DM."""
     await harness.run_jobs()
     assert await harness.status(request_id) is Status.ACTIVE
     for approver in (BOB, CAROL):
@@ -118,7 +132,15 @@ async def test_request_approve_grant_reveal_expire(
     text = shown(ready)
     assert "gp-alice" in text and "mongodb+srv://prod-atlas.example.net" in text
     assert "Approved by Bob Ray" in shown(harness.dm_with(ALICE, "approved"))
+    return ready
 
+
+async def _reveal_once(
+    harness: Harness, request_id: str, ready: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reveal shows the password once, in a modal only; a second click finds none, and the
+    password is in no log line, no other call and no message."""
+    slack = harness.slack
     caplog.set_level(logging.DEBUG)
     mark = slack.mark()
     await harness.click(ALICE, ids.REVEAL_PASSWORD, request_id, message=ready)
@@ -137,6 +159,10 @@ async def test_request_approve_grant_reveal_expire(
     assert not any(password in shown(c.args) for c in everywhere)
     assert not any(password in shown(m) for ms in slack.messages.values() for m in ms.values())
 
+
+async def _warn_then_expire(harness: Harness, request_id: str) -> None:
+    """Near the end Alice is warned, with Extend and Done; at the end the account is gone and
+    her messages lose their buttons."""
     harness.clock.advance(minutes=51)
     await harness.run_jobs()
     warning = harness.dm_with(ALICE, "ends at")
@@ -149,6 +175,19 @@ async def test_request_approve_grant_reveal_expire(
     assert request_id in shown(ended)
     assert not buttons(harness.dm_with(ALICE, "ends at"))  # the warning lost its buttons
     assert not buttons(harness.dm_with(ALICE, "mongodb+srv"))
+
+
+async def test_request_approve_grant_reveal_expire(
+    harness_on_each_database: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = harness_on_each_database
+    view_id = await _open_the_modal_and_search_resources(harness)
+    request_id = await _fill_the_request_modal(harness, view_id)
+    await _receipt_and_asks_are_sent(harness, request_id)
+    await _approve_as(harness, BOB, "Bob Ray", request_id)
+    ready = await _grant(harness, request_id)
+    await _reveal_once(harness, request_id, ready, caplog)
+    await _warn_then_expire(harness, request_id)
 
 
 async def test_the_modal_shows_field_errors_instead_of_failing(harness: Harness) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from slack_bolt.async_app import AsyncApp
 
 from tests.fakes.slack import (
     FakeSlack,
@@ -154,11 +155,9 @@ async def test_sign_matches_slacks_documented_example() -> None:
     }
 
 
-async def test_interactions_events_and_options_reach_their_listeners(
-    served: Served, session: aiohttp.ClientSession, slack: FakeSlack
-) -> None:
+def _register_listeners(app: AsyncApp) -> dict[str, Any]:
+    """A listener of each kind on ``app``; what they saw, by kind, fills the returned dict."""
     seen: dict[str, Any] = {}
-    app = served.app
 
     @app.shortcut("request_access")
     async def on_shortcut(ack: Any, shortcut: dict[str, Any], client: Any) -> None:
@@ -186,20 +185,36 @@ async def test_interactions_events_and_options_reach_their_listeners(
     async def on_home(event: dict[str, Any]) -> None:
         seen["home"] = event["user"]
 
-    async def deliver(request: SlackRequest) -> aiohttp.ClientResponse:
-        async with session.post(
-            served.url, data=request.body, headers=request.headers(secret=SIGNING_SECRET)
-        ) as response:
-            await response.read()
-            return response
+    return seen
 
+
+async def _deliver(
+    served: Served, session: aiohttp.ClientSession, request: SlackRequest
+) -> aiohttp.ClientResponse:
+    async with session.post(
+        served.url, data=request.body, headers=request.headers(secret=SIGNING_SECRET)
+    ) as response:
+        await response.read()
+        return response
+
+
+async def _shortcut_and_action_are_acked(
+    served: Served, session: aiohttp.ClientSession, slack: FakeSlack
+) -> None:
+    """The shortcut's listener opens a view with the bot token; the action is acked."""
     trigger = slack.new_trigger_id(user_id="U0ALICE")
-    assert (await deliver(shortcut(trigger_id=trigger))).status == 200
+    assert (await _deliver(served, session, shortcut(trigger_id=trigger))).status == 200
     opened = await slack.wait_for("views.open")
     assert opened["trigger_id"] == trigger and opened.token == slack.bot_token
 
-    assert (await deliver(block_actions(action_id="approve", value="req-7"))).status == 200
+    approve = block_actions(action_id="approve", value="req-7")
+    assert (await _deliver(served, session, approve)).status == 200
 
+
+async def _submission_and_options_are_answered_in_the_response(
+    served: Served, session: aiohttp.ClientSession
+) -> None:
+    """A view submission's errors and an options request's options come back in the body."""
     submitted = view_submission(callback_id="request_submit", private_metadata="req-8")
     async with session.post(
         served.url, data=submitted.body, headers=submitted.headers(secret=SIGNING_SECRET)
@@ -216,8 +231,12 @@ async def test_interactions_events_and_options_reach_their_listeners(
     ) as response:
         assert (await response.json())["options"][0]["value"] == "db:analytics"
 
+
+async def _event_is_acked_and_url_verification_answered(
+    served: Served, session: aiohttp.ClientSession
+) -> None:
     event = event_callback({"type": "app_home_opened", "user": "U0BOB", "tab": "home"})
-    assert (await deliver(event)).status == 200
+    assert (await _deliver(served, session, event)).status == 200
 
     challenge = url_verification("c-123")
     async with session.post(
@@ -225,10 +244,23 @@ async def test_interactions_events_and_options_reach_their_listeners(
     ) as response:
         assert json.loads(await response.text()) == {"challenge": "c-123"}
 
+
+async def _until_every_listener_ran(seen: dict[str, Any]) -> None:
+    """Wait (up to about a second) for the listeners that run after their ack."""
     for _ in range(100):
         if {"opened", "approve", "submitted", "home"} <= seen.keys():
             break
         await asyncio.sleep(0.01)
+
+
+async def test_interactions_events_and_options_reach_their_listeners(
+    served: Served, session: aiohttp.ClientSession, slack: FakeSlack
+) -> None:
+    seen = _register_listeners(served.app)
+    await _shortcut_and_action_are_acked(served, session, slack)
+    await _submission_and_options_are_answered_in_the_response(served, session)
+    await _event_is_acked_and_url_verification_answered(served, session)
+    await _until_every_listener_ran(seen)
     assert seen["approve"] == "req-7" and seen["submitted"] == "req-8" and seen["home"] == "U0BOB"
     assert seen["opened"]["view"]["id"] in slack.views.views
 

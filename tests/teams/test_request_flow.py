@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from core.domain.lifecycle import Status
 from core.storage.models import AccessRequest
+from tests.fakes.teams import FakeMember, RecordedActivity
 from tests.teams.harness import (
     ALICE,
     BOB,
@@ -111,11 +112,11 @@ async def test_invalid_input_comes_back_on_the_card_and_nothing_is_stored(
     assert teams.sent_to(BOB) == []
 
 
-async def test_approve_grant_reveal_once_and_expire(teams: TeamsHarness) -> None:
-    await installed(teams, ALICE, BOB, CAROL)
-    request_id = await submit_request(teams, ALICE)
-    await teams.run_jobs()
-
+async def _receipt_and_approver_cards(
+    teams: TeamsHarness, request_id: str
+) -> tuple[RecordedActivity, RecordedActivity]:
+    """Alice's receipt offers Cancel; Bob's card shows every fact and Approve/Deny. Returns
+    Alice's receipt and Carol's card, to follow as they are updated."""
     receipt = teams.latest(ALICE, "Your request is in")
     assert card_verbs(teams.current(receipt)) == ["request.cancel"]
     bob_card = teams.latest(BOB, "Access request")
@@ -136,13 +137,28 @@ async def test_approve_grant_reveal_once_and_expire(teams: TeamsHarness) -> None
     assert "Open until" in text
     assert card_verbs(shown) == ["approval.approve", "approval.deny"]
     assert bob_card.activity["summary"].startswith(f"Access request {request_id}")
+    return receipt, carol_card
 
-    approved = await teams.click(BOB, "approval.approve", {"request": request_id})
-    assert "Approved by Bob Ray" in card_text(approved)
+
+async def _approve_as(
+    teams: TeamsHarness, approver: FakeMember, name: str, request_id: str
+) -> None:
+    """``approver`` (shown as ``name``) approves; the answering card says so and offers
+    nothing more."""
+    approved = await teams.click(approver, "approval.approve", {"request": request_id})
+    assert f"Approved by {name}" in card_text(approved)
     assert card_verbs(approved) == []
     assert "refresh" not in approved
     assert await status_of(teams, request_id) is Status.APPROVED
 
+
+async def _grant(
+    teams: TeamsHarness,
+    request_id: str,
+    receipt: RecordedActivity,
+    carol_card: RecordedActivity,
+) -> RecordedActivity:
+    """The jobs grant the access and update every copy in place; Alice's "ready" card."""
     await teams.run_jobs()
     assert await status_of(teams, request_id) is Status.ACTIVE
     carol_now = teams.current(carol_card)  # the other copy, updated in place
@@ -159,8 +175,11 @@ async def test_approve_grant_reveal_once_and_expire(teams: TeamsHarness) -> None
     assert "gp-alice" in card_text(ready_card)
     assert "mongodb+srv://prod-atlas.example.net" in card_text(ready_card)
     assert card_verbs(ready_card) == ["password.reveal", "access.done"]
+    return ready
 
-    # Bob cannot see Alice's password; Alice sees it once, in her invoke response only.
+
+async def _reveal_once(teams: TeamsHarness, request_id: str) -> None:
+    """Bob cannot see Alice's password; Alice sees it once, in her invoke response only."""
     refused = await teams.click_for_message(BOB, "password.reveal", {"request": request_id})
     assert refused == "Only the person who asked for this access can do that."
     revealed = await teams.click(ALICE, "password.reveal", {"request": request_id})
@@ -173,6 +192,10 @@ async def test_approve_grant_reveal_once_and_expire(teams: TeamsHarness) -> None
     assert "pw-gp-" not in card_text(hidden)
     assert card_verbs(hidden) == ["access.done"]
 
+
+async def _warn_then_expire(teams: TeamsHarness, request_id: str, ready: RecordedActivity) -> None:
+    """Near the end Alice is warned, with Extend and Done; at the end the account is gone and
+    the ready card loses its buttons."""
     teams.clock.advance(minutes=51)
     await teams.run_jobs()
     warning = teams.current(teams.latest(ALICE, "Your access ends soon"))
@@ -188,6 +211,17 @@ async def test_approve_grant_reveal_once_and_expire(teams: TeamsHarness) -> None
     assert card_verbs(teams.current(ready)) == []  # the ready card lost its buttons
     assert "Access expired" in card_text(teams.current(ready))
     assert all(a.conversation_id == conversation_of(ALICE) for a in teams.sent_to(ALICE))
+
+
+async def test_approve_grant_reveal_once_and_expire(teams: TeamsHarness) -> None:
+    await installed(teams, ALICE, BOB, CAROL)
+    request_id = await submit_request(teams, ALICE)
+    await teams.run_jobs()
+    receipt, carol_card = await _receipt_and_approver_cards(teams, request_id)
+    await _approve_as(teams, BOB, "Bob Ray", request_id)
+    ready = await _grant(teams, request_id, receipt, carol_card)
+    await _reveal_once(teams, request_id)
+    await _warn_then_expire(teams, request_id, ready)
 
 
 async def test_deny_needs_a_reason_then_everyone_is_told(teams: TeamsHarness) -> None:

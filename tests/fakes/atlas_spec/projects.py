@@ -115,53 +115,57 @@ class ProjectRules(AtlasState):
     def _members(
         self, group: str, deployment: str, alias: str, domain: str, cluster_type: str, shards: int
     ) -> list[dict[str, Any]]:
-        def member(
-            host: str, alias_host: str, port: int, replica_set: str | None, kind: str
-        ) -> dict[str, Any]:
-            process = template("processes_list_200.http")
-            pid = f"{host}.{domain}:{port}"
-            process.update(
-                created=iso(self.now()),
-                lastPing=iso(self.now()),
-                groupId=group,
-                hostname=f"{host}.{domain}",
-                id=pid,
-                port=port,
-                replicaSetName=replica_set,
-                typeName=kind,
-                userAlias=f"{alias_host}.{domain}",
-                links=self.links(f"/groups/{group}/processes/{pid}"),
-            )
-            if replica_set is None:
-                del process["replicaSetName"]
-            return process
-
+        """The cluster's processes in Atlas's order: a replica set's three members; or each
+        shard's members, then the config servers, each followed by a mongos router."""
         if cluster_type == "REPLICASET":
-            return [
-                member(
-                    f"{deployment}-shard-00-0{i}",
-                    f"{alias}-shard-00-0{i}",
-                    27017,
-                    f"{deployment}-shard-0",
-                    "REPLICA_PRIMARY" if i == 0 else "REPLICA_SECONDARY",
-                )
-                for i in range(3)
-            ]
-        found = []
-        for shard in range(shards):
-            for i in range(3):
-                found.append(
-                    member(
-                        f"{deployment}-shard-{shard:02d}-0{i}",
-                        f"{alias}-shard-{shard:02d}-0{i}",
-                        27017,
-                        f"{deployment}-shard-{shard}",
-                        "SHARD_PRIMARY" if i == 0 else "SHARD_SECONDARY",
-                    )
-                )
+            return self._replica_set_members(group, deployment, alias, domain)
+        found = self._shard_members(group, deployment, alias, domain, shards)
+        found.extend(self._config_and_router_members(group, deployment, alias, domain))
+        return found
+
+    def _replica_set_members(
+        self, group: str, deployment: str, alias: str, domain: str
+    ) -> list[dict[str, Any]]:
+        return [
+            self._process(
+                group,
+                domain,
+                f"{deployment}-shard-00-0{i}",
+                f"{alias}-shard-00-0{i}",
+                27017,
+                f"{deployment}-shard-0",
+                "REPLICA_PRIMARY" if i == 0 else "REPLICA_SECONDARY",
+            )
+            for i in range(3)
+        ]
+
+    def _shard_members(
+        self, group: str, deployment: str, alias: str, domain: str, shards: int
+    ) -> list[dict[str, Any]]:
+        return [
+            self._process(
+                group,
+                domain,
+                f"{deployment}-shard-{shard:02d}-0{i}",
+                f"{alias}-shard-{shard:02d}-0{i}",
+                27017,
+                f"{deployment}-shard-{shard}",
+                "SHARD_PRIMARY" if i == 0 else "SHARD_SECONDARY",
+            )
+            for shard in range(shards)
+            for i in range(3)
+        ]
+
+    def _config_and_router_members(
+        self, group: str, deployment: str, alias: str, domain: str
+    ) -> list[dict[str, Any]]:
+        """The three config servers, each followed by a mongos router (no replica set)."""
+        found: list[dict[str, Any]] = []
         for i in range(3):
             found.append(
-                member(
+                self._process(
+                    group,
+                    domain,
                     f"{deployment}-config-00-0{i}",
                     f"{alias}-config-00-0{i}",
                     27017,
@@ -170,7 +174,9 @@ class ProjectRules(AtlasState):
                 )
             )
             found.append(
-                member(
+                self._process(
+                    group,
+                    domain,
                     f"{deployment}-shard-00-0{i}",
                     f"{alias}-shard-00-0{i}",
                     27016,
@@ -179,6 +185,35 @@ class ProjectRules(AtlasState):
                 )
             )
         return found
+
+    def _process(
+        self,
+        group: str,
+        domain: str,
+        host: str,
+        alias_host: str,
+        port: int,
+        replica_set: str | None,
+        kind: str,
+    ) -> dict[str, Any]:
+        """One process as ``processes`` lists it; a mongos router has no ``replicaSetName``."""
+        process = template("processes_list_200.http")
+        pid = f"{host}.{domain}:{port}"
+        process.update(
+            created=iso(self.now()),
+            lastPing=iso(self.now()),
+            groupId=group,
+            hostname=f"{host}.{domain}",
+            id=pid,
+            port=port,
+            replicaSetName=replica_set,
+            typeName=kind,
+            userAlias=f"{alias_host}.{domain}",
+            links=self.links(f"/groups/{group}/processes/{pid}"),
+        )
+        if replica_set is None:
+            del process["replicaSetName"]
+        return process
 
     def add_database(
         self, cluster: str, database: str, *, group_id: str | None = None, shard: int | None = None
