@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import ipaddress
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.platform import READY, Installer, PlatformParts, configured_status
+from core.config.network import dev_mode_problem
 from core.config.settings import Settings
 from core.context import Context
 from core.domain.ports import Clock, Integration, Notifier
@@ -33,15 +33,6 @@ log = logging.getLogger("gatepass")
 
 GATEPASS: web.AppKey[Gatepass] = web.AppKey("gatepass")
 PLATFORM_MODULES = {"slack": "bot.slack.install", "teams": "bot.teams.install"}
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -157,11 +148,11 @@ async def _healthz(request: web.Request) -> web.Response:
 
 def _refuse_unsafe_dev_mode(settings: Settings) -> None:
     teams = settings.config.teams
-    if teams is not None and teams.dev_mode and not is_loopback(settings.config.server.host):
-        raise SystemExit(
-            f"teams.dev_mode turns off Bot Framework authentication; it is allowed only when "
-            f"server.host is a loopback address, not {settings.config.server.host!r}"
-        )
+    problem = dev_mode_problem(
+        dev_mode=teams is not None and teams.dev_mode, host=settings.config.server.host
+    )
+    if problem is not None:
+        raise SystemExit(problem)
 
 
 def _web_app(parts: Sequence[PlatformParts]) -> web.Application:

@@ -18,7 +18,7 @@ import typer
 from bot import admin
 from bot.output import emit, fail
 from core.config.schema import ConfigError
-from core.config.settings import CONFIG_ENV, NoDatabase, Settings, load_settings
+from core.config.settings import CONFIG_ENV, NoDatabase, Settings, load_settings, serving_on
 
 app = typer.Typer(
     help="Just-in-time access to MongoDB Atlas.", no_args_is_help=True, add_completion=False
@@ -246,8 +246,11 @@ def serve(
     """Run the HTTP server (chat platforms, /healthz) and, by default, the job worker."""
     from bot.serve import serve_forever
 
-    settings = settings_from(config, existing_database=False)
-    serve_forever(settings, run_worker=not no_worker, host=host, port=port)
+    try:
+        settings = serving_on(settings_from(config, existing_database=False), host=host, port=port)
+    except ConfigError as error:
+        fail(str(error))
+    serve_forever(settings, run_worker=not no_worker)
 
 
 @app.command("worker")

@@ -26,14 +26,11 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _serve(
-    settings: Settings, *, run_worker: bool, host: str | None, port: int | None
-) -> None:
+async def _serve(settings: Settings, *, run_worker: bool) -> None:
     gatepass = await build(settings, run_worker=run_worker)
     runner = web.AppRunner(gatepass.web, handle_signals=False)
     await runner.setup()
-    bind_host = host or settings.config.server.host
-    bind_port = port if port is not None else settings.config.server.port
+    bind_host, bind_port = settings.config.server.host, settings.config.server.port
     site = web.TCPSite(runner, bind_host, bind_port)
     await site.start()
     log.info("gatepass serving on http://%s:%s (health: /healthz)", bind_host, bind_port)
@@ -44,11 +41,11 @@ async def _serve(
     await runner.cleanup()
 
 
-def serve_forever(
-    settings: Settings, *, run_worker: bool, host: str | None, port: int | None
-) -> None:
+def serve_forever(settings: Settings, *, run_worker: bool) -> None:
+    """Serve on ``settings.config.server`` (the CLI applies ``--host``/``--port`` there first,
+    through ``serving_on``, so every check sees the address really bound)."""
     _configure_logging()
-    asyncio.run(_serve(settings, run_worker=run_worker, host=host, port=port))
+    asyncio.run(_serve(settings, run_worker=run_worker))
 
 
 async def _work(settings: Settings) -> None:

@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.platform import PlatformParts, left_out
+from bot.slack.actions import register_all
 from bot.slack.client import (
     LOGGER_NAME,
     ReplayGuard,
@@ -29,7 +30,6 @@ from bot.slack.client import (
 from bot.slack.deps import PLATFORM, Deps, InFlight
 from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
-from bot.slack.listeners import register_all
 from bot.slack.notifier import SlackNotifier
 from core.config.settings import Settings
 from core.context import Context

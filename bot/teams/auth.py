@@ -18,7 +18,6 @@ loop) and caches each token until shortly before it expires.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import threading
 import time
@@ -36,6 +35,7 @@ from botframework.connector.auth import (
 )
 from jwt.algorithms import RSAAlgorithm
 
+from core.config.network import is_loopback_host
 from core.config.secrets import SecretValue
 
 log = logging.getLogger(__name__)
@@ -72,22 +72,6 @@ class OutboundTokenError(TeamsAuthError):
 
 # Every error the SDK's inbound validation can raise once the preflight has passed.
 INBOUND_AUTH_ERRORS: tuple[type[Exception], ...] = (PermissionError, jwt.PyJWTError)
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1 (with or without brackets)."""
-    if not host:
-        return False
-    name = host.strip().rstrip(".").lower()
-    if name == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
 
 
 def require_secure_url(url: str, *, what: str) -> str:

@@ -48,9 +48,9 @@ from bot.teams.auth import (
     SigningKeysUnavailable,
     TokenUrlCredentialsFactory,
     default_token_url,
-    is_loopback_host,
     preflight_channel_token,
 )
+from core.config.network import dev_mode_problem, is_loopback_host
 from core.config.secrets import SecretValue
 
 if TYPE_CHECKING:
@@ -73,11 +73,9 @@ class DevModeRefused(ValueError):
 
 def assert_dev_mode_allowed(host: str) -> None:
     """Dev mode (no app id, no JWT check) is only served on 127.0.0.0/8, ::1 or localhost."""
-    if not is_loopback_host(host):
-        raise DevModeRefused(
-            f"teams.dev_mode accepts unauthenticated requests, so it only runs on a loopback "
-            f"address (127.0.0.1, ::1, localhost); server.host is {host!r}"
-        )
+    problem = dev_mode_problem(dev_mode=True, host=host)
+    if problem is not None:
+        raise DevModeRefused(problem)
 
 
 # --------------------------------------------------------------------------- invokes

@@ -25,9 +25,9 @@ from botbuilder.schema import (
 )
 
 from bot.teams import actions
+from bot.teams.actions.commands import Commands
 from bot.teams.cards import verbs
 from bot.teams.cards.lists import help_card
-from bot.teams.commands import Commands
 from bot.teams.endpoint import message_response, parse_card_action
 from bot.teams.form import search_resources
 from bot.teams.notifier import card_activity

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from core.config.network import dev_mode_problem
 from core.config.secrets import SecretRef
 from core.config.sections import (
     ATLAS_URL,
@@ -99,6 +100,11 @@ class GatepassConfig(Strict):
                     f"{where}.integration: no integration named {flow.integration!r} ({known})"
                 )
             _check_flow_against(where, flow, target.type)
+        problem = dev_mode_problem(
+            dev_mode=self.teams is not None and self.teams.dev_mode, host=self.server.host
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     def integration(self, name: str) -> AtlasDatabaseIntegration | AtlasPortalIntegration:

@@ -15,13 +15,15 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from core.config.network import dev_mode_problem
 from core.config.schema import ConfigError, GatepassConfig, load_config
 from core.config.secrets import SecretRef, SecretUnavailable, SecretValue
+from core.config.sections import ServerConfig
 
 DATABASE_URL_ENV = "GATEPASS_DATABASE_URL"
 CONFIG_ENV = "GATEPASS_CONFIG"
@@ -294,3 +296,17 @@ def load_settings(
         environ=environ,
         existing_database=existing_database,
     )
+
+
+def serving_on(settings: Settings, *, host: str | None, port: int | None) -> Settings:
+    """The settings with ``server`` overridden (``gatepass serve --host/--port``), held to the
+    same rules as the file: a command-line host cannot expose an unauthenticated dev mode."""
+    server = ServerConfig(
+        host=host or settings.config.server.host,
+        port=port if port is not None else settings.config.server.port,
+    )
+    teams = settings.config.teams
+    problem = dev_mode_problem(dev_mode=teams is not None and teams.dev_mode, host=server.host)
+    if problem is not None:
+        raise ConfigError(settings.config_path, [f"--host: {problem}"])
+    return replace(settings, config=settings.config.model_copy(update={"server": server}))

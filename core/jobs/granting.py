@@ -94,13 +94,15 @@ async def _grant_under_lease(
         result = await integration.grant(this, active=[*others, this], account=state)
         await _store_grant(ctx, request, result, lease)
         if result.ready:
-            return await _activate(ctx, request)
+            await _activate(ctx, request)
+            return None
     elif state is None or not await integration.ready(
         integration_accounts.access_grant(request, ends_at=ctx.clock.now()), account=state
     ):
         return Reschedule(ctx.clock.now() + READY_POLL, "waiting for the change to be deployed")
     else:
-        return await _activate(ctx, request)
+        await _activate(ctx, request)
+        return None
     return Reschedule(ctx.clock.now() + READY_POLL, "waiting for the change to be deployed")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.context import Context
 from core.domain.errors import StaleStatus
@@ -211,8 +211,8 @@ async def _still_covered(ctx: Context, integration: str, person: str) -> bool:
             await session.execute(
                 select(AccessRequest.id)
                 .where(
-                    AccessRequest.integration == integration,
-                    AccessRequest.requester == person,
+                    col(AccessRequest.integration) == integration,
+                    col(AccessRequest.requester) == person,
                     AccessRequest.status.in_(live),  # type: ignore[attr-defined]
                 )
                 .limit(1)
@@ -232,11 +232,11 @@ async def refresh(ctx: Context, job: Job) -> Reschedule | None:
             people = (
                 (
                     await session.execute(
-                        sa.select(AccessRequest.requester)
+                        sa.select(col(AccessRequest.requester))
                         .distinct()
                         .where(
-                            AccessRequest.integration == name,
-                            AccessRequest.status == Status.ACTIVE,
+                            col(AccessRequest.integration) == name,
+                            col(AccessRequest.status) == Status.ACTIVE,
                         )
                     )
                 )
@@ -322,7 +322,7 @@ async def prune(ctx: Context, job: Job) -> None:
     cutoff = ctx.clock.now() - KEEP_FINISHED_JOBS
     async with ctx.store.transaction() as session:
         await session.execute(
-            sa.delete(Job).where(Job.state == DONE, Job.finished_at < cutoff)  # type: ignore[operator]
+            sa.delete(Job).where(col(Job.state) == DONE, col(Job.finished_at) < cutoff)
         )
     await deliveries.forget_expired(ctx)
     await _queue_next(ctx, run)

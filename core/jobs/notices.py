@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.context import Context
 from core.domain.messages import ApprovalRequested, Message, OwnerAlert, RequestReceived
@@ -47,7 +47,7 @@ async def _posted(ctx: Context, request_id: str, purpose: str) -> set[tuple[str,
     async with ctx.store.reading() as session:
         rows = await session.execute(
             select(PostedMessage.recipient, PostedMessage.platform).where(
-                PostedMessage.request_id == request_id, PostedMessage.purpose == purpose
+                col(PostedMessage.request_id) == request_id, col(PostedMessage.purpose) == purpose
             )
         )
         return {(r, p) for r, p in rows.all()}

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from core.context import Context
 from core.domain.ports import IntegrationError
@@ -115,7 +116,7 @@ class Backoff:
     def delay(self, attempts: int, retry_after: float | None = None) -> float:
         raw = min(self.cap, self.base * 2 ** max(0, attempts - 1))
         raw *= 1 + random.uniform(-self.jitter, self.jitter)
-        return max(raw, retry_after or 0.0)
+        return float(max(raw, retry_after or 0.0))
 
 
 def default_worker_id() -> str:
@@ -148,13 +149,13 @@ class Worker:
         """Lease up to ``limit`` due jobs, oldest ``run_at`` first, in one statement."""
         now = self.ctx.clock.now()
         due = (
-            sa.select(Job.id)
+            sa.select(col(Job.id))
             .where(
-                Job.state == QUEUED,
-                Job.run_at <= now,
-                sa.or_(Job.locked_until.is_(None), Job.locked_until < now),  # type: ignore[union-attr]
+                col(Job.state) == QUEUED,
+                col(Job.run_at) <= now,
+                sa.or_(col(Job.locked_until).is_(None), col(Job.locked_until) < now),
             )
-            .order_by(Job.run_at, Job.id)
+            .order_by(col(Job.run_at), col(Job.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
@@ -185,7 +186,7 @@ class Worker:
                 async with self.ctx.store.transaction() as session:
                     await session.execute(
                         sa.update(Job)
-                        .where(Job.id == job_id, Job.locked_by == self.worker_id)
+                        .where(col(Job.id) == job_id, col(Job.locked_by) == self.worker_id)
                         .values(locked_until=self.ctx.clock.now() + self.lease)
                     )
             except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as error:
@@ -197,7 +198,7 @@ class Worker:
         async with self.ctx.store.transaction() as session:
             await session.execute(
                 sa.update(Job)
-                .where(Job.id == job.id, Job.locked_by == self.worker_id)
+                .where(col(Job.id) == job.id, col(Job.locked_by) == self.worker_id)
                 .values(locked_by=None, locked_until=None, **values)
             )
 

@@ -151,7 +151,7 @@ async def verify(session: AsyncSession) -> VerifyResult:
                 checked,
                 f"event {event.seq} does not follow event {event.seq - 1}",
                 event.seq,
-            )  # type: ignore[operator]
+            )
         if event_hash(expected_prev, event) != event.hash:
             return VerifyResult(False, checked, f"event {event.seq} was altered", event.seq)
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1

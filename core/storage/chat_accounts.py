@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.context import Context
 from core.domain.directory import normalize_email
@@ -70,7 +70,7 @@ async def account_for(ctx: Context, *, platform: str, email: str) -> ChatAccount
         return (
             await session.execute(
                 select(ChatAccount)
-                .where(ChatAccount.platform == platform, ChatAccount.email == email)
+                .where(ChatAccount.platform == platform, col(ChatAccount.email) == email)
                 .order_by(ChatAccount.updated_at.desc())  # type: ignore[attr-defined]
                 .limit(1)
             )
@@ -93,7 +93,7 @@ async def accounts_for(ctx: Context, *, platform: str, emails: Iterable[str]) ->
             (
                 await session.execute(
                     select(ChatAccount).where(
-                        ChatAccount.platform == platform,
+                        col(ChatAccount.platform) == platform,
                         ChatAccount.email.in_(wanted),  # type: ignore[attr-defined]
                     )
                 )

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.context import Context
 from core.domain.lifecycle import Status
@@ -84,13 +84,13 @@ async def active_grants(
     session: AsyncSession, integration: str, person: str, *, exclude: str | None = None
 ) -> list[AccessGrant]:
     query = select(AccessRequest).where(
-        AccessRequest.integration == integration,
-        AccessRequest.requester == person,
-        AccessRequest.status == Status.ACTIVE.value,
+        col(AccessRequest.integration) == integration,
+        col(AccessRequest.requester) == person,
+        col(AccessRequest.status) == Status.ACTIVE.value,
     )
     if exclude is not None:
         query = query.where(AccessRequest.id != exclude)
-    rows = (await session.execute(query.order_by(AccessRequest.ends_at))).scalars()
+    rows = (await session.execute(query.order_by(col(AccessRequest.ends_at)))).scalars()
     return [access_grant(r) for r in rows if r.ends_at is not None]
 
 
@@ -128,9 +128,9 @@ async def renew(session: AsyncSession, lease: AccountLease, *, now: datetime) ->
     result = await session.execute(
         sa.update(IntegrationAccount)
         .where(
-            IntegrationAccount.integration == lease.integration,
-            IntegrationAccount.person == lease.person,
-            IntegrationAccount.locked_by == lease.holder,
+            col(IntegrationAccount.integration) == lease.integration,
+            col(IntegrationAccount.person) == lease.person,
+            col(IntegrationAccount.locked_by) == lease.holder,
         )
         .values(locked_until=now + lease.length)
     )
@@ -155,9 +155,9 @@ async def release(session: AsyncSession, integration: str, person: str, holder: 
     await session.execute(
         sa.update(IntegrationAccount)
         .where(
-            IntegrationAccount.integration == integration,
-            IntegrationAccount.person == person,
-            IntegrationAccount.locked_by == holder,
+            col(IntegrationAccount.integration) == integration,
+            col(IntegrationAccount.person) == person,
+            col(IntegrationAccount.locked_by) == holder,
         )
         .values(locked_by=None, locked_until=None)
     )

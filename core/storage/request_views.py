@@ -138,8 +138,11 @@ async def pending_my_decision(
     rows = (
         await session.execute(
             select(AccessRequest)
-            .join(RequestApprover, RequestApprover.request_id == AccessRequest.id)  # type: ignore[arg-type]
-            .where(RequestApprover.email == person, AccessRequest.status == Status.PENDING.value)
+            .join(RequestApprover, col(RequestApprover.request_id) == col(AccessRequest.id))
+            .where(
+                col(RequestApprover.email) == person,
+                col(AccessRequest.status) == Status.PENDING.value,
+            )
             .order_by(col(AccessRequest.created_at))
             .limit(limit)
         )
@@ -155,7 +158,7 @@ async def my_active_access(
         await session.execute(
             select(AccessRequest)
             .where(
-                AccessRequest.requester == person,
+                col(AccessRequest.requester) == person,
                 col(AccessRequest.status).in_(
                     [Status.ACTIVE.value, Status.GRANTING.value, Status.APPROVED.value]
                 ),

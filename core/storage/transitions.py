@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from core.domain.errors import StaleStatus
 from core.domain.lifecycle import ACTION, IllegalTransition, Status, allowed
@@ -43,14 +44,14 @@ async def transition(
     values = {"status": target, **(changes or {})}
     result = await session.execute(
         sa.update(AccessRequest)
-        .where(AccessRequest.id == request.id, AccessRequest.status == source)  # type: ignore[arg-type]
+        .where(AccessRequest.id == request.id, col(AccessRequest.status) == source)  # type: ignore[arg-type]
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         current = (
             await session.execute(
-                sa.select(AccessRequest.status).where(AccessRequest.id == request.id)  # type: ignore[arg-type]
+                sa.select(col(AccessRequest.status)).where(col(AccessRequest.id) == request.id)
             )
         ).scalar_one_or_none()
         raise StaleStatus(request.id, expected=source, current=current)

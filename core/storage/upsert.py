@@ -12,7 +12,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+def _insert_ignoring_conflicts(
+    dialect: str, table: type[SQLModel], values: Mapping[str, Any], key: Sequence[str]
+) -> postgresql.Insert | sqlite.Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+    if dialect == "sqlite":
+        return sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=key)
+    raise NotImplementedError(f"Gatepass stores on SQLite or PostgreSQL, not {dialect}")
 
 
 async def insert_or_ignore(
@@ -25,16 +33,9 @@ async def insert_or_ignore(
     """Insert ``values`` into ``table`` in the caller's transaction, unless a row with the same
     ``key`` columns (a primary key or unique constraint) exists. True when the row was inserted.
     """
-    dialect = session.get_bind().dialect.name
-    insert = _INSERTS.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"Gatepass stores on SQLite or PostgreSQL, not {dialect}")
     columns = sa.inspect(table).columns
-    statement = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(key))
-        .returning(*(columns[name] for name in key))
-    )
+    statement = _insert_ignoring_conflicts(
+        session.get_bind().dialect.name, table, values, list(key)
+    ).returning(*(columns[name] for name in key))
     # RETURNING, not the row count: psycopg's async cursor reports -1 for this statement.
     return (await session.execute(statement)).first() is not None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.context import Context
 from core.domain.directory import normalize_email
@@ -113,7 +113,7 @@ async def decide(
         earlier = (
             await session.execute(
                 select(Decision).where(
-                    Decision.request_id == request_id, Decision.approver == approver
+                    col(Decision.request_id) == request_id, col(Decision.approver) == approver
                 )
             )
         ).scalar_one_or_none()
@@ -171,7 +171,7 @@ async def _record(
 async def _approvals(session: AsyncSession, request_id: str) -> int:
     rows = await session.execute(
         select(Decision.id).where(
-            Decision.request_id == request_id, Decision.outcome == Outcome.APPROVE
+            col(Decision.request_id) == request_id, col(Decision.outcome) == Outcome.APPROVE
         )
     )
     return len(rows.all())

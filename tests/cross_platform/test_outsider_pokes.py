@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bot.slack import actions as slack_actions
 from bot.slack import ids
-from bot.slack import listeners as slack_listeners
 from bot.slack.blocks.modals import REASON_BLOCK
-from bot.slack.forms import DURATION, JUSTIFICATION
+from bot.slack.form import DURATION, JUSTIFICATION
 from bot.slack.replies import metadata
 from bot.teams import actions as teams_actions
 from bot.teams.cards import verbs
@@ -130,7 +130,7 @@ def test_every_slack_id_and_teams_verb_is_poked() -> None:
     assert set(SLACK_BUTTONS) | set(SLACK_SELECTS) == listened
     assert set(SLACK_VIEWS) == set(ids.VIEW_CALLBACK_IDS) - set(ids.RENDERED_ONLY)
     assert set(TEAMS_VERBS) == set(teams_actions.HANDLERS)
-    about_a_request = set(slack_listeners.ACTIONS) | set(slack_listeners.MODALS)
+    about_a_request = set(slack_actions.ACTIONS) | set(slack_actions.MODALS)
     refused = {k for k, e in SLACK_BUTTONS.items() if e == REFUSED}
     assert about_a_request <= refused | {k for k, (e, _) in SLACK_VIEWS.items() if e == REFUSED}
 

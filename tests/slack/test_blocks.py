@@ -11,7 +11,7 @@ from bot.slack import ids
 from bot.slack.blocks import render
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.modals import request_modal, resource_options
-from bot.slack.forms import block_id, input_from_state
+from bot.slack.form import block_id, input_from_state
 from core.domain.lifecycle import Status
 from core.domain.messages import (
     AccessEnded,

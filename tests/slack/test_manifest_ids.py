@@ -19,10 +19,10 @@ import pytest
 import yaml
 
 from bot.slack import ids
+from bot.slack.actions import GROUPS
 from bot.slack.blocks import render
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.modals import extend_modal, reason_modal, request_modal, reveal_modal
-from bot.slack.listeners import GROUPS
 from core.domain.lifecycle import Status
 from core.domain.messages import (
     AccessEnded,

@@ -4,6 +4,7 @@ job retries them and nothing is lost."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
@@ -12,7 +13,8 @@ import sqlalchemy as sa
 
 from bot.app import build, health
 from bot.teams.install import install
-from core.config.schema import parse_config
+from core.config.schema import ConfigError, parse_config
+from core.config.sections import ServerConfig
 from core.config.settings import resolve_settings
 from core.storage.models import Job, PostedMessage
 from tests.fakes.teams import FakeBotConnector, FakeOpenIdServer, FakeTokenEndpoint
@@ -160,11 +162,17 @@ async def test_dev_mode_is_refused_off_loopback(sqlite_url: str, encryption_key:
         server={"host": "0.0.0.0"},
         teams={"dev_mode": True},
     )
-    settings = resolve_settings(
-        parse_config(data), config_path="t", environ={"KEY": encryption_key}
+    with pytest.raises(ConfigError, match="loopback"):  # the file is refused as it loads
+        parse_config(data)
+    on_loopback = parse_config({**data, "server": {"host": "127.0.0.1"}})
+    settings = resolve_settings(on_loopback, config_path="t", environ={"KEY": encryption_key})
+    # Settings changed after loading (as --host does) meet the same rule when the app is built.
+    exposed = replace(
+        settings,
+        config=settings.config.model_copy(update={"server": ServerConfig(host="0.0.0.0")}),
     )
     with pytest.raises(SystemExit, match="loopback"):
-        await build(settings, platforms=[install], run_worker=False, migrate=False)
+        await build(exposed, platforms=[install], run_worker=False, migrate=False)
 
 
 async def test_an_unexpected_failure_is_answered_not_leaked(

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.slack import forms, ids, text
+from bot.slack import form as form_state
+from bot.slack import ids, text
 from bot.slack.blocks.common import (
     Block,
     approvers_list,
@@ -153,8 +154,8 @@ def _choice_input(
 ) -> Block:
     step = form.step(field)
     return _select(
-        block_id=forms.block_id(field, filled),
-        action_id=forms.ACTION_OF[field],
+        block_id=form_state.block_id(field, filled),
+        action_id=form_state.ACTION_OF[field],
         label=label,
         options=[_option(c) for c in step.offered],
         initial=_option(step.chosen) if step.chosen else None,
@@ -173,7 +174,7 @@ def _resource_input(form: RequestForm, filled: FormInput) -> Block:
     if form.resource.chosen is not None:
         element["initial_option"] = _option(form.resource.chosen)
     return _input(
-        forms.block_id(RESOURCE, filled),
+        form_state.block_id(RESOURCE, filled),
         "Resource",
         element,
         hint="Clusters, databases and projects Gatepass has discovered.",

@@ -13,10 +13,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
+from bot.slack.actions.base import Click, ClickHandler, Modal, Submission, listen
 from bot.slack.blocks import modals, render
 from bot.slack.deps import Deps
-from bot.slack.forms import DURATION, JUSTIFICATION
-from bot.slack.listeners.clicks import Click, ClickHandler, Modal, Submission, listen
+from bot.slack.form import DURATION, JUSTIFICATION
 from bot.slack.replies import error_text, metadata
 from core.domain.durations import parse_duration
 from core.domain.errors import GatepassError, InvalidRequest

@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import ids, text
+from bot.slack.actions.form import open_request_modal
 from bot.slack.blocks.lists import pending_list, requests_list
 from bot.slack.deps import Deps
-from bot.slack.listeners.request_modal import open_request_modal
 from bot.slack.replies import actor, error_text
 from core.domain.errors import GatepassError
 from core.use_cases import reads

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack.actions import approvals, commands, form, home, requester, trouble
+from bot.slack.actions.base import ClickHandler, Modal
 from bot.slack.deps import Deps
-from bot.slack.listeners import approvals, commands, home, request_modal, requester, trouble
-from bot.slack.listeners.clicks import ClickHandler, Modal
 
-GROUPS = (commands, request_modal, approvals, requester, home)
+GROUPS = (commands, form, approvals, requester, home)
 ACTIONS: dict[str, ClickHandler] = {**approvals.ACTIONS, **requester.ACTIONS}
 """Every button about a request, by action id (the request modal's own inputs are not here)."""
 MODALS: dict[str, Modal] = {**approvals.MODALS, **requester.MODALS}

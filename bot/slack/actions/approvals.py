@@ -15,10 +15,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import ids
+from bot.slack.actions.base import Click, ClickHandler, FollowUp, Modal, Submission, listen
 from bot.slack.blocks import modals, render
 from bot.slack.blocks.common import Rendered
 from bot.slack.deps import Deps
-from bot.slack.listeners.clicks import Click, ClickHandler, FollowUp, Modal, Submission, listen
 from bot.slack.replies import error_text, metadata, replace_message
 from core.domain.errors import AlreadyDecided, ApprovalReasonRequired, DenyReasonRequired
 from core.domain.messages import ApprovalRequested

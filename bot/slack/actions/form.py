@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import ids
 from bot.slack.blocks import modals
 from bot.slack.deps import Deps
-from bot.slack.forms import error_block, input_from_state
+from bot.slack.form import error_block, input_from_state
 from bot.slack.replies import SLACK_TROUBLE, actor, clicked_value, error_text
 from core.domain.errors import GatepassError, NotInDirectory
 from core.domain.request_form import JUSTIFICATION, FormInput, RequestForm
