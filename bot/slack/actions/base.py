@@ -39,8 +39,9 @@ MAX_ERROR = 1000
 
 
 @dataclass(frozen=True)
-class Click:
-    """One button press about a request: the button's value is only ever its id."""
+class _AboutARequest:
+    """What a button press and a modal submission share: who acted, and their request read
+    through core's door."""
 
     deps: Deps
     body: dict[str, Any]
@@ -56,6 +57,23 @@ class Click:
 
     @property
     def request_id(self) -> str:
+        raise NotImplementedError
+
+    async def request(self) -> RequestView:
+        """The request, if the actor is one of its parties (else ``NotAParty``)."""
+        return await reads.request_for(self.ctx, self.request_id, viewer=self.actor)
+
+    async def own(self) -> RequestView:
+        """The request, if the actor is its requester (else ``NotTheRequester``)."""
+        return await reads.own_request(self.ctx, self.request_id, viewer=self.actor)
+
+
+@dataclass(frozen=True)
+class Click(_AboutARequest):
+    """One button press about a request: the button's value is only ever its id."""
+
+    @property
+    def request_id(self) -> str:
         return clicked_value(self.body)
 
     @property
@@ -66,14 +84,6 @@ class Click:
     def trigger_id(self) -> str:
         return str(self.body.get("trigger_id", ""))
 
-    async def request(self) -> RequestView:
-        """The clicked request, if the actor is one of its parties (else ``NotAParty``)."""
-        return await reads.request_for(self.ctx, self.request_id, viewer=self.actor)
-
-    async def own(self) -> RequestView:
-        """The clicked request, if the actor is its requester (else ``NotTheRequester``)."""
-        return await reads.own_request(self.ctx, self.request_id, viewer=self.actor)
-
     async def tell(self, mrkdwn: str) -> None:
         await tell(self.deps, self.body, mrkdwn)
 
@@ -83,21 +93,10 @@ class Click:
 
 
 @dataclass(frozen=True)
-class Submission:
+class Submission(_AboutARequest):
     """One submitted modal about a request, whose id rides in its private metadata."""
 
-    deps: Deps
-    body: dict[str, Any]
-    modal: dict[str, Any]
-    actor: str
-
-    @property
-    def ctx(self) -> Context:
-        return self.deps.ctx
-
-    @property
-    def user_id(self) -> str:
-        return actor(self.body)
+    modal: dict[str, Any] = field(default_factory=dict)
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -117,14 +116,6 @@ class Submission:
     def selected(self, block_id: str, action_id: str) -> str:
         option = self._input(block_id, action_id).get("selected_option") or {}
         return str(option.get("value", ""))
-
-    async def request(self) -> RequestView:
-        """The modal's request, if the actor is one of its parties (else ``NotAParty``)."""
-        return await reads.request_for(self.ctx, self.request_id, viewer=self.actor)
-
-    async def own(self) -> RequestView:
-        """The modal's request, if the actor is its requester (else ``NotTheRequester``)."""
-        return await reads.own_request(self.ctx, self.request_id, viewer=self.actor)
 
 
 FollowUp = Callable[[], Awaitable[None]]
@@ -210,7 +201,7 @@ def _on_submit(deps: Deps, handlers: Mapping[str, Modal]) -> SubmitListener:
             await _refuse(ack, modal, error)
             return
         try:
-            follow_up = await modal.submitted(Submission(deps, body, view, email))
+            follow_up = await modal.submitted(Submission(deps, body, email, modal=view))
         except GatepassError as error:
             await _refuse(ack, modal, error)
             return
