@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.context import Context
 from core.domain.directory import normalize_email
-from core.domain.errors import NotInDirectory
+from core.domain.errors import NoChatEmail
 from core.storage import chat_accounts
 
 PLATFORM = "slack"
@@ -26,18 +26,8 @@ USER_ID = re.compile(r"[UW][A-Z0-9]{1,40}")
 _NOBODY = {"users_not_found", "user_not_found", "account_inactive"}
 
 
-class NoSlackEmail(NotInDirectory):
-    """Slack did not tell Gatepass the user's email (a bot, a guest without one, a missing
-    scope): Gatepass cannot tell who they are, so they are treated as not in the directory."""
-
-    def __init__(self, user_id: str) -> None:
-        Exception.__init__(
-            self,
-            "Gatepass cannot see the email address of your Slack account, so it cannot tell "
-            "who you are. Ask an administrator to check the app's users:read.email scope.",
-        )
-        self.email = ""
-        self.user_id = user_id
+def no_email(user_id: str) -> NoChatEmail:
+    return NoChatEmail(platform="Slack", user_id=user_id, fix="the app's users:read.email scope")
 
 
 def _email_of(user: dict[str, Any]) -> str | None:
@@ -64,7 +54,7 @@ class SlackIdentity:
         """The email of the person behind ``user_id``; NotInDirectory when Gatepass does not
         know them (nothing is stored then)."""
         if not USER_ID.fullmatch(user_id):
-            raise NoSlackEmail(user_id)
+            raise no_email(user_id)
         cached = await chat_accounts.email_for(self._ctx, platform=PLATFORM, user_id=user_id)
         if cached is not None:
             self._ctx.person(cached)  # removed from the directory since: NotInDirectory
@@ -73,11 +63,11 @@ class SlackIdentity:
             user = (await self._client.users_info(user=user_id))["user"]
         except SlackApiError as error:
             if error.response.get("error") in _NOBODY:
-                raise NoSlackEmail(user_id) from None
+                raise no_email(user_id) from None
             raise
         email = _email_of(user)
         if email is None:
-            raise NoSlackEmail(user_id)
+            raise no_email(user_id)
         await chat_accounts.remember(
             self._ctx,
             platform=PLATFORM,

@@ -22,7 +22,7 @@ from botframework.connector.models import ErrorResponseException
 
 from core.context import Context
 from core.domain.directory import normalize_email
-from core.domain.errors import NotInDirectory
+from core.domain.errors import NoChatEmail
 from core.storage import chat_accounts
 from core.storage.models import ChatAccount
 
@@ -31,18 +31,8 @@ PERSONAL = "personal"
 log = logging.getLogger("gatepass.teams")
 
 
-class NoTeamsEmail(NotInDirectory):
-    """The Bot Connector did not say who this user is (no email or UPN, or not a member):
-    Gatepass cannot tell, so they are treated as not in the directory."""
-
-    def __init__(self, user_id: str) -> None:
-        Exception.__init__(
-            self,
-            "Gatepass cannot see the email address of your Teams account, so it cannot tell who "
-            "you are. Ask an administrator to check the app's installation.",
-        )
-        self.email = ""
-        self.user_id = user_id
+def no_email(user_id: str) -> NoChatEmail:
+    return NoChatEmail(platform="Teams", user_id=user_id, fix="the app's installation")
 
 
 @dataclass(frozen=True)
@@ -108,7 +98,7 @@ class TeamsAccounts:
         activity = turn_context.activity
         sender = activity.from_property
         if sender is None or not sender.id:
-            raise NoTeamsEmail("")
+            raise no_email("")
         key = sender.aad_object_id
         if key:
             row = await chat_accounts.account(self._ctx, platform=PLATFORM, user_id=key)
@@ -119,11 +109,11 @@ class TeamsAccounts:
             member = await TeamsInfo.get_member(turn_context, sender.id)
         except ErrorResponseException as error:
             log.info("Teams member lookup failed for %s: %s", sender.id, error)
-            raise NoTeamsEmail(sender.id) from None
+            raise no_email(sender.id) from None
         email = member.email or member.user_principal_name
         key = key or member.aad_object_id
         if not email or "@" not in email or not key:
-            raise NoTeamsEmail(sender.id)
+            raise no_email(sender.id)
         email = normalize_email(email)
         extra = (
             {"user_id": sender.id, "reference": reference_of(activity).serialize()}

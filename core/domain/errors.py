@@ -20,6 +20,22 @@ class NotInDirectory(GatepassError):
         self.email = email
 
 
+class NoChatEmail(NotInDirectory):
+    """The chat platform did not say which email a user has (a bot, a guest without one, a
+    missing scope or installation): Gatepass cannot tell who they are, so they are treated as not
+    in the directory. ``fix`` says what an administrator should check on that platform."""
+
+    def __init__(self, *, platform: str, user_id: str, fix: str) -> None:
+        GatepassError.__init__(
+            self,
+            f"Gatepass cannot see the email address of your {platform} account, so it cannot "
+            f"tell who you are. Ask an administrator to check {fix}.",
+        )
+        self.email = ""
+        self.platform = platform
+        self.user_id = user_id
+
+
 class InvalidRequest(GatepassError):
     """The request's fields are wrong. ``field`` names the input to show the message beside."""
 

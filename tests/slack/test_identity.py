@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.identity import NoSlackEmail
 from bot.slack.notifier import SlackNotifier
-from core.domain.errors import NotInDirectory
+from core.domain.errors import NoChatEmail, NotInDirectory
 from core.domain.messages import RequestReceived
 from core.domain.ports import MessageRef
 from tests.slack.harness import Harness, shown
@@ -38,7 +37,7 @@ async def test_strangers_bots_and_deleted_users_are_not_in_the_directory(
     with pytest.raises(NotInDirectory, match=r"mallory@example\.com"):
         await identity.email_for("U0MALLORY")
     for user_id in ("U0ROBOT", "U0GONE", "U0NOBODY", "not-a-user-id"):
-        with pytest.raises(NoSlackEmail):
+        with pytest.raises(NoChatEmail):
             await identity.email_for(user_id)
     assert await harness.count("chat_accounts") == 0
 
