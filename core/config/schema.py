@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError, field_validator, model_validator
@@ -28,6 +28,7 @@ from core.config.sections import (
     IntegrationBase,
     IntegrationConfig,
     JobsConfig,
+    MetricsServer,
     Principal,
     ResourceOwner,
     ServerConfig,
@@ -35,6 +36,7 @@ from core.config.sections import (
     Strict,
     TeamsConfig,
     _ref,
+    database_url_problem,
 )
 from core.domain import permissions
 
@@ -52,6 +54,7 @@ __all__ = [
     "IntegrationBase",
     "IntegrationConfig",
     "JobsConfig",
+    "MetricsServer",
     "Principal",
     "ResourceOwner",
     "ServerConfig",
@@ -67,6 +70,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gatepass.db"
 class GatepassConfig(Strict):
     database_url: str = DEFAULT_DATABASE_URL
     encryption_key: SecretRef | None = None
+    log_format: Literal["text", "json"] = "text"
     server: ServerConfig = ServerConfig()
     slack: SlackConfig | None = None
     teams: TeamsConfig | None = None
@@ -78,6 +82,16 @@ class GatepassConfig(Strict):
     _key = field_validator("encryption_key", mode="before")(
         classmethod(lambda cls, v: None if v is None else _ref(v))
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith(("env:", "file:")):  # checked once resolved
+            return value
+        problem = database_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _cross_references(self) -> GatepassConfig:

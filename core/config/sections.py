@@ -31,9 +31,39 @@ def _duration(value: Any) -> timedelta:
     return value if isinstance(value, timedelta) else parse_duration(value)
 
 
+DATABASE_SCHEMES = ("sqlite+aiosqlite", "postgresql+psycopg")
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a database Gatepass can use (None when it is)."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in DATABASE_SCHEMES and rest:
+        return None
+    shown = scheme + "://…" if sep else (url[:40] or "(empty)")
+    return (
+        f"{shown} is not a supported database: use sqlite+aiosqlite:///PATH (one machine) or "
+        "postgresql+psycopg://USER@HOST:5432/DATABASE"
+    )
+
+
+class MetricsServer(Strict):
+    """A separate listener for ``/metrics`` (and the health routes), e.g. on a private port."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=1, le=65535)
+
+
 class ServerConfig(Strict):
     host: str = "0.0.0.0"  # noqa: S104 - a bot must be reachable by the chat platforms
     port: int = Field(3978, ge=1, le=65535)
+    # None: ``serve`` answers /metrics on its own port and ``worker`` exposes none.
+    metrics: MetricsServer | None = None
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> ServerConfig:
+        if self.metrics is not None and self.metrics.port == self.port:
+            raise ValueError("metrics.port must differ from port")
+        return self
 
 
 class SlackConfig(Strict):

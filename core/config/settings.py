@@ -19,11 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from pydantic import ValidationError
 
 from core.config.network import dev_mode_problem
 from core.config.schema import ConfigError, GatepassConfig, load_config
 from core.config.secrets import SecretRef, SecretUnavailable, SecretValue
-from core.config.sections import ServerConfig
+from core.config.sections import ServerConfig, database_url_problem
 
 DATABASE_URL_ENV = "GATEPASS_DATABASE_URL"
 CONFIG_ENV = "GATEPASS_CONFIG"
@@ -236,6 +237,7 @@ def resolve_database_url(
     ``env:NAME`` / ``file:PATH`` to one, so that a password stays out of the file)."""
     from_environment = environ.get(DATABASE_URL_ENV, "").strip()
     if from_environment:
+        _check_database_url(from_environment, config_path, where=DATABASE_URL_ENV)
         return anchor_database_url(from_environment, Path.cwd())
     url = config.database_url
     if url.startswith(("env:", "file:")):
@@ -243,7 +245,14 @@ def resolve_database_url(
             url = SecretRef.parse(url).resolve_text(environ)
         except (ValueError, SecretUnavailable) as error:
             raise ConfigError(config_path, [f"database_url: {error}"]) from None
+        _check_database_url(url, config_path, where=f"database_url ({config.database_url})")
     return anchor_database_url(url, _config_folder(config_path))
+
+
+def _check_database_url(url: str, config_path: str, *, where: str) -> None:
+    problem = database_url_problem(url)
+    if problem is not None:
+        raise ConfigError(config_path, [f"{where}: {problem}"])
 
 
 def resolve_settings(
@@ -301,10 +310,15 @@ def load_settings(
 def serving_on(settings: Settings, *, host: str | None, port: int | None) -> Settings:
     """The settings with ``server`` overridden (``gatepass serve --host/--port``), held to the
     same rules as the file: a command-line host cannot expose an unauthenticated dev mode."""
-    server = ServerConfig(
-        host=host or settings.config.server.host,
-        port=port if port is not None else settings.config.server.port,
-    )
+    try:
+        server = ServerConfig(
+            host=host or settings.config.server.host,
+            port=port if port is not None else settings.config.server.port,
+            metrics=settings.config.server.metrics,
+        )
+    except ValidationError as error:
+        problems = [str(e["msg"]).removeprefix("Value error, ") for e in error.errors()]
+        raise ConfigError(settings.config_path, [f"--port: {p}" for p in problems]) from None
     teams = settings.config.teams
     problem = dev_mode_problem(dev_mode=teams is not None and teams.dev_mode, host=server.host)
     if problem is not None:
