@@ -13,6 +13,7 @@ from core.integrations.atlas import (
     AtlasPortalAccess,
     RetryPolicy,
 )
+from core.integrations.atlas.client import LastCall
 
 
 def build_integration(
@@ -43,4 +44,10 @@ def build_integration(
     return AtlasPortalAccess(config, client, clock=clock)
 
 
-__all__ = ["build_integration"]
+def last_call(integration: Integration) -> LastCall | None:
+    """How ``integration``'s last call to Atlas went (None: none yet, or not an Atlas one)."""
+    client = getattr(integration, "_client", None)
+    return client.last_call if isinstance(client, AtlasClient) else None
+
+
+__all__ = ["LastCall", "build_integration", "last_call"]

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core import logs, metrics
 from core.context import Context
 from core.domain.ports import IntegrationError
 from core.storage.models import Job, JobState
@@ -214,7 +215,9 @@ class Worker:
 
     async def _execute(self, job: Job) -> None:
         kind = self.kinds.get(job.kind)
+        logs.bind(job_id=job.id, job_kind=job.kind, integration=job.payload.get("integration"))
         if kind is None:
+            metrics.job_ran(job.kind, "no_handler")
             await self._finish(job, state=DEAD, last_error=f"no handler for job kind {job.kind}")
             return
         try:
@@ -234,6 +237,7 @@ class Worker:
             await self._fail(job, kind, f"{type(error).__name__}: {error}", final=False)
         else:
             if isinstance(outcome, Reschedule):
+                metrics.job_ran(job.kind, "rescheduled")
                 await self._finish(
                     job,
                     run_at=outcome.at,
@@ -244,6 +248,7 @@ class Worker:
                 await self._finish(
                     job, state=DONE, finished_at=self.ctx.clock.now(), last_error=None
                 )
+                metrics.job_done(job.kind, due=job.created_at, now=self.ctx.clock.now())
 
     async def _fail(
         self, job: Job, kind: JobKind, error: str, *, final: bool, retry_after: float | None = None
@@ -252,14 +257,18 @@ class Worker:
         exhausted = job.attempts >= job.max_attempts
         if final or (exhausted and not kind.retry_forever):
             log.warning("job %s (%s) gave up: %s", job.id, job.kind, error)
+            metrics.job_ran(job.kind, "gave_up")
+            metrics.job_gave_up(job.kind)
             await self._finish(job, state=DEAD, last_error=error, finished_at=self.ctx.clock.now())
             if kind.give_up is not None:
                 await kind.give_up(self.ctx, job, error)
             return
         if exhausted and kind.give_up is not None and job.attempts == job.max_attempts:
             await kind.give_up(self.ctx, job, error)  # told once; the job keeps trying
+            metrics.job_gave_up(job.kind)
         delay = self.backoff.delay(job.attempts, retry_after)
         log.info("job %s (%s) retry in %.1fs: %s", job.id, job.kind, delay, error)
+        metrics.job_ran(job.kind, "retry")
         await self._finish(
             job, run_at=self.ctx.clock.now() + timedelta(seconds=delay), last_error=error
         )

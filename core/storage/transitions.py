@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
+from core import metrics
 from core.domain.errors import StaleStatus
 from core.domain.lifecycle import ACTION, IllegalTransition, Status, allowed
 from core.storage import audit
@@ -57,6 +58,7 @@ async def transition(
         raise StaleStatus(request.id, expected=source, current=current)
     for key, value in values.items():
         set_committed_value(request, key, value)
+    metrics.request_reached(session, target)
     await audit.record(
         session,
         at=at,

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from core import metrics
 from core.context import Context
 from core.domain.directory import normalize_email
 from core.domain.errors import (
@@ -122,6 +123,7 @@ async def decide(
         _require_reason(ctx, request, decision, reason)
         final = await _record(ctx, session, request, approver, decision, reason, platform)
         view = await load_view(session, ctx.directory, request_id)
+    metrics.decision(decision, platform)
     ctx.doorbell.ring()
     return DecisionResult(view, final)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -19,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from core import metrics
 from core.config.secrets import SecretValue
 from core.domain.ports import Clock
 from core.integrations.atlas.auth import (
@@ -78,6 +80,25 @@ class RetryPolicy:
         return (retry_after or 0.0) + random.uniform(backoff / 2, backoff)
 
 
+@dataclass(frozen=True)
+class LastCall:
+    """How this client's last call to Atlas went (readiness reads it): ``ok`` unless Atlas was
+    unreachable, refused the credentials (401/403), throttled (429) or failed (5xx)."""
+
+    ok: bool
+    endpoint: str
+    status: str
+    at: float = field(default_factory=time.time)
+
+    def describe(self) -> str:
+        outcome = "unreachable" if self.status == "unreachable" else f"HTTP {self.status}"
+        return f"last call {self.endpoint}: {outcome}"
+
+
+def _call_ok(status: int | str) -> bool:
+    return isinstance(status, int) and status < 500 and status not in (401, 403, 429)
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
     """``Retry-After`` as seconds (it may be a number or an HTTP date)."""
     value = response.headers.get("Retry-After")
@@ -121,6 +142,7 @@ class AtlasClient:
         self._timeout = timeout or httpx.Timeout(30.0, connect=10.0)
         self._page_size = page_size
         self._http: httpx.AsyncClient | None = None
+        self.last_call: LastCall | None = None
         self._auth = credentials.digest() if isinstance(credentials, ApiKey) else None
         self._tokens = (
             ServiceAccountTokens(
@@ -224,9 +246,11 @@ class AtlasClient:
             try:
                 response = await self._send(method, url, headers=headers, params=params, body=body)
             except httpx.TransportError as error:
+                self._count(method, path, "unreachable")
                 await self._wait_or_raise(attempt, None, self._unreachable(method, path, error))
                 continue
             log.debug("atlas %s %s -> %s", method, _path_only(path), response.status_code)
+            self._count(method, path, response.status_code)
             if response.status_code == 401 and self._tokens is not None and not token_refreshed:
                 self._tokens.invalidate()
                 token_refreshed = True
@@ -268,6 +292,7 @@ class AtlasClient:
         """Sleep before the next attempt, or raise a retryable error for the job worker."""
         delay = self._retry.delay(attempt, retry_after)
         if attempt >= self._retry.attempts or delay > self._retry.max_inline_delay:
+            metrics.atlas_retry_wait(self.integration, delay, inline=False)
             raise AtlasUnavailable(
                 f"{error} - giving up for now; retry in {delay:.0f}s",
                 status=error.status,
@@ -276,7 +301,13 @@ class AtlasClient:
                 retry_after=delay,
             ) from None
         log.debug("atlas retry %d in %.2fs", attempt, delay)
+        metrics.atlas_retry_wait(self.integration, delay, inline=True)
         await self._retry.sleep(delay)
+
+    def _count(self, method: str, path: str, status: int | str) -> None:
+        metrics.atlas_call(self.integration, method, path, status)
+        endpoint = metrics.atlas_endpoint(method, path)
+        self.last_call = LastCall(ok=_call_ok(status), endpoint=endpoint, status=str(status))
 
     def _where(self, method: str, path: str) -> dict[str, str]:
         return {
