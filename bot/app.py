@@ -1,5 +1,5 @@
-"""The composition root: one aiohttp app (``/healthz``, the chat platforms' routes) plus the job
-worker, assembled once from settings.
+"""The composition root: one aiohttp app (``/healthz``, ``/readyz``, ``/metrics``, the chat
+platforms' routes) plus the job worker, assembled once from settings.
 
 The order is fixed: the worker's doorbell, then the domain context (holding the doorbell), then
 each platform's parts (``install(settings, ctx)``), then the worker with the notice handlers
@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.health import Check, Readiness, database_check, integration_check
+from bot.monitoring import GATEPASS, health, health_routes, monitoring_app, request_context
 from bot.platform import READY, Installer, PlatformParts, configured_status
 from core.config.network import dev_mode_problem
 from core.config.settings import Settings
@@ -31,7 +33,7 @@ from core.storage import migrations
 
 log = logging.getLogger("gatepass")
 
-GATEPASS: web.AppKey[Gatepass] = web.AppKey("gatepass")
+__all__ = ["GATEPASS", "Gatepass", "build", "default_platforms", "health"]
 PLATFORM_MODULES = {"slack": "bot.slack.install", "teams": "bot.teams.install"}
 
 
@@ -44,11 +46,18 @@ class Gatepass:
     web: web.Application
     parts: Mapping[str, PlatformParts]
     notifiers: tuple[Notifier, ...]
+    readiness: Readiness
     worker: Worker | None = None
     # False: the worker exists (tests drive it with run_due()) but its loop is not started.
     run_worker_loop: bool = True
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def monitoring(self) -> web.Application | None:
+        """The separate ``server.metrics`` listener's app (None: not configured)."""
+        if self.settings.config.server.metrics is None:
+            return None
+        return monitoring_app(self)
 
     @property
     def platforms(self) -> dict[str, str]:
@@ -102,50 +111,6 @@ class Gatepass:
         self._tasks.clear()
 
 
-def health(app: Gatepass) -> dict[str, Any]:
-    settings = app.settings
-    integrations = {
-        i.name: (
-            "ready"
-            if i.name in app.ctx.integrations
-            else "left out: "
-            + "; ".join(
-                f"{u.source} {u.problem}"
-                for u in settings.unavailable
-                if u.component == f"integration {i.name}"
-            )
-        )
-        for i in settings.config.integrations
-    }
-    key_problem = [u for u in settings.unavailable if u.component == "encryption_key"]
-    platforms = app.platforms
-    return {
-        "status": "ok",
-        "platforms": {
-            name: platforms.get(name, configured_status(settings, name))
-            for name in PLATFORM_MODULES
-        },
-        "integrations": integrations,
-        "encryption_key": "ready"
-        if not key_problem
-        else f"left out: {key_problem[0].source} {key_problem[0].problem}",
-        "worker": "running" if app.worker is not None else "off (--no-worker)",
-    }
-
-
-async def _healthz(request: web.Request) -> web.Response:
-    app = request.app[GATEPASS]
-    body = health(app)
-    try:
-        await app.ctx.store.ping()
-        body["database"] = "ok"
-    except Exception as error:  # report, do not crash the health endpoint
-        body["database"] = f"unreachable: {type(error).__name__}"
-        body["status"] = "degraded"
-        return web.json_response(body, status=503)
-    return web.json_response(body)
-
-
 def _refuse_unsafe_dev_mode(settings: Settings) -> None:
     teams = settings.config.teams
     problem = dev_mode_problem(
@@ -155,9 +120,9 @@ def _refuse_unsafe_dev_mode(settings: Settings) -> None:
         raise SystemExit(problem)
 
 
-def _web_app(parts: Sequence[PlatformParts]) -> web.Application:
-    application = web.Application(client_max_size=1024 * 1024)
-    application.router.add_get("/healthz", _healthz)
+def _web_app(parts: Sequence[PlatformParts], *, with_metrics: bool) -> web.Application:
+    application = web.Application(client_max_size=1024 * 1024, middlewares=[request_context])
+    application.router.add_routes(health_routes(with_metrics=with_metrics))
     for part in parts:
         application.router.add_routes(part.routes)
     return application
@@ -185,6 +150,7 @@ async def build(
     platforms: Sequence[Installer] | None = None,
     worker_poll: float | None = None,
     backoff: Backoff | None = None,
+    readiness_ttl: float | None = None,
 ) -> Gatepass:
     """Assemble the app. ``platforms`` defaults to every chat edge (``default_platforms``)."""
     _refuse_unsafe_dev_mode(settings)
@@ -208,13 +174,19 @@ async def build(
             backoff=backoff or Backoff(),
             bell=bell,
         )
-    application = _web_app(list(parts.values()))
+    application = _web_app(
+        list(parts.values()), with_metrics=settings.config.server.metrics is None
+    )
+    checks: list[Check] = [database_check(ctx.store, settings.database_url)]
+    checks += [check for part in parts.values() for check in part.checks]
+    checks += [integration_check(i) for i in ctx.integrations.values()]
     gatepass = Gatepass(
         settings=settings,
         ctx=ctx,
         web=application,
         parts=parts,
         notifiers=notifiers,
+        readiness=Readiness(checks, **({} if readiness_ttl is None else {"ttl": readiness_ttl})),
         worker=worker,
         run_worker_loop=start_worker_loop,
     )

@@ -6,7 +6,8 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
 from importlib import metadata
@@ -16,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from bot import admin
+from bot.failures import one_line
 from bot.output import emit, fail
 from core.config.schema import ConfigError
 from core.config.settings import CONFIG_ENV, NoDatabase, Settings, load_settings, serving_on
@@ -40,6 +42,8 @@ ConfigOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 T = TypeVar("T")
+# The settings this run of the command loaded: a failure later is explained against them.
+_loaded: list[Settings] = []
 
 
 def config_path(option: Path | None) -> Path:
@@ -50,9 +54,29 @@ def settings_from(option: Path | None, *, existing_database: bool = True) -> Set
     """The settings; by default a command needs the database to exist already (see NoDatabase)."""
     path = config_path(option)
     try:
-        return load_settings(path, os.environ, existing_database=existing_database)
+        settings = load_settings(path, os.environ, existing_database=existing_database)
     except (ConfigError, NoDatabase) as error:
         fail(str(error))
+    _loaded.append(settings)
+    return settings
+
+
+@contextmanager
+def explained() -> Iterator[None]:
+    """A failure Gatepass can name (the database, a port in use) ends the command with one
+    line and exit 1, not a traceback."""
+    try:
+        yield
+    except Exception as error:
+        settings = _loaded[-1] if _loaded else None
+        line = one_line(
+            error,
+            database_url=settings.database_url if settings else None,
+            config_path=settings.config_path if settings else "the config file",
+        )
+        if line is None:
+            raise
+        fail(line)
 
 
 def _print_version(value: bool) -> None:
@@ -76,7 +100,8 @@ def _options(
 def run(coroutine_function: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     @wraps(coroutine_function)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        return asyncio.run(coroutine_function(*args, **kwargs))
+        with explained():
+            return asyncio.run(coroutine_function(*args, **kwargs))
 
     return wrapper
 
@@ -85,7 +110,11 @@ def run(coroutine_function: Callable[..., Coroutine[Any, Any, T]]) -> Callable[.
 def check_config(
     config: ConfigOption = None,
     online: Annotated[
-        bool, typer.Option(help="Also call Atlas with each integration's credentials.")
+        bool,
+        typer.Option(
+            help="Also connect to the database, Slack (auth.test), Teams (a token and the "
+            "signing keys) and Atlas with the configured credentials."
+        ),
     ] = False,
     schema_only: Annotated[
         bool, typer.Option(help="Check the file only; do not resolve secrets.")
@@ -110,7 +139,10 @@ def check_config(
     settings = settings_from(config, existing_database=False)
     problems = [item.describe() for item in settings.unavailable]
     if online and not problems:
-        problems += asyncio.run(admin.online_problems(settings))
+        from bot.online import online_problems
+
+        with explained():
+            problems += asyncio.run(online_problems(settings))
     if problems:
         fail("\n".join(f"{path}: {p}" for p in problems))
     summary = admin.config_summary(settings)
@@ -208,7 +240,8 @@ def db_upgrade(config: ConfigOption = None) -> None:
     from core.storage import migrations
 
     settings = settings_from(config, existing_database=False)
-    migrations.upgrade(settings.database_url)
+    with explained():
+        migrations.upgrade(settings.database_url)
     typer.echo("database schema is up to date")
 
 
@@ -243,14 +276,16 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Override server.host.")] = None,
     port: Annotated[int | None, typer.Option(help="Override server.port.")] = None,
 ) -> None:
-    """Run the HTTP server (chat platforms, /healthz) and, by default, the job worker."""
+    """Run the HTTP server (chat platforms, /healthz, /readyz, /metrics) and, by default, the
+    job worker."""
     from bot.serve import serve_forever
 
     try:
         settings = serving_on(settings_from(config, existing_database=False), host=host, port=port)
     except ConfigError as error:
         fail(str(error))
-    serve_forever(settings, run_worker=not no_worker)
+    with explained():
+        serve_forever(settings, run_worker=not no_worker)
 
 
 @app.command("worker")
@@ -258,7 +293,9 @@ def worker(config: ConfigOption = None) -> None:
     """Run only the job worker (any number may run against PostgreSQL)."""
     from bot.serve import work_forever
 
-    work_forever(settings_from(config, existing_database=False))
+    settings = settings_from(config, existing_database=False)
+    with explained():
+        work_forever(settings)
 
 
 @app.command("teams-package")

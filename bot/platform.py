@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.health import Check
 from core.config.settings import Settings
 from core.context import Context
 from core.domain.ports import Notifier
@@ -41,6 +42,8 @@ class PlatformParts:
     close: Callable[[], Awaitable[None]] | None = None  # lets in-flight work finish, then stops
     # A problem found only once running (Socket Mode did not connect): shown on /healthz.
     problem: Callable[[], str | None] = _no_problem
+    # Readiness (``/readyz``): what this platform needs to work, checked when asked.
+    checks: Sequence[Check] = ()
     # What the edge built, for its own tools and tests (the Slack listeners' dependencies).
     wiring: Any = None
 

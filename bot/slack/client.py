@@ -17,11 +17,13 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -31,9 +33,13 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack.ids import EVENTS_PATH
+from core import logs, metrics
 from core.config.schema import SlackConfig
 from core.config.settings import SlackSecrets
 
@@ -111,6 +117,21 @@ def retry_handlers(
     ]
 
 
+class CountingWebClient(AsyncWebClient):
+    """An ``AsyncWebClient`` that counts every failed call (``gatepass_chat_api_errors``):
+    Slack's error code, or the kind of connection failure."""
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as error:
+            metrics.chat_api_error("slack", str(error.response.get("error") or "http_error"))
+            raise
+        except Exception as error:
+            metrics.chat_api_error("slack", type(error).__name__)
+            raise
+
+
 def build_web_client(
     *,
     token: str,
@@ -123,7 +144,7 @@ def build_web_client(
     logger: logging.Logger | None = None,
 ) -> AsyncWebClient:
     """An ``AsyncWebClient`` for ``api_url`` that retries rate limits and dropped connections."""
-    return AsyncWebClient(
+    return CountingWebClient(
         token=token,
         base_url=api_url if api_url.endswith("/") else api_url + "/",
         timeout=timeout,
@@ -249,7 +270,9 @@ def events_route(
             await request.read(), dict(request.headers)
         ):
             return web.json_response({"error": "invalid request"}, status=401)
+        started = time.monotonic()
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        metrics.ack_latency("slack", "http", time.monotonic() - started)
         return await to_aiohttp_response(bolt_response)
 
     return web.post(path, handle)
@@ -266,6 +289,17 @@ def mount(
     web_app.router.add_routes([events_route(app, path, replay_guard=replay_guard)])
 
 
+class SocketModeHandler(AsyncSocketModeHandler):
+    """bolt's handler, with each envelope's id as the request id of its log lines and the time
+    to its ack measured."""
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.monotonic()
+        with logs.bound(request_id=req.envelope_id, platform="slack"):
+            await super().handle(client, req)
+        metrics.ack_latency("slack", "socket", time.monotonic() - started)
+
+
 async def start_socket_mode(
     app: AsyncApp,
     *,
@@ -279,7 +313,7 @@ async def start_socket_mode(
     (``SlackApiError``) instead of being retried forever in the background; after that the
     handler reconnects by itself when Slack asks it to or the connection drops.
     """
-    handler = AsyncSocketModeHandler(
+    handler = SocketModeHandler(
         app,
         app_token=app_token,
         web_client=build_web_client(token=app_token, api_url=api_url, logger=app.logger),

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiohttp
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.health import Check
 from bot.platform import PlatformParts, left_out
 from bot.slack.actions import register_all
 from bot.slack.client import (
@@ -47,38 +54,117 @@ def _quiet_logger() -> logging.Logger:
     return logger
 
 
+@dataclass(frozen=True)
+class ReconnectBackoff:
+    """Exponential, capped, with jitter (half to all of the step), so replicas that lost Slack
+    together do not come back together."""
+
+    base: float = 1.0
+    cap: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        step = min(self.cap, self.base * 2 ** max(0, failures - 1))
+        return random.uniform(step / 2, step)
+
+
 class SocketMode:
-    """The Socket Mode connection, run by ``serve`` in the background; ``problem`` says why it
-    did not connect (shown on ``/healthz``)."""
+    """The Socket Mode connection, kept up by ``serve`` in the background for as long as it
+    runs: a failed connection is tried again with backoff, and one that drops (and that the SDK
+    does not restore within ``grace`` seconds) is replaced. ``problem`` says why it is down
+    (on ``/healthz``); :meth:`check` is its readiness."""
 
     def __init__(
-        self, app: AsyncApp, *, app_token: str, api_url: str, logger: logging.Logger
+        self,
+        app: AsyncApp,
+        *,
+        app_token: str,
+        api_url: str,
+        logger: logging.Logger,
+        backoff: ReconnectBackoff | None = None,
+        watch_every: float = 0.5,
+        grace: float = 2.0,
+        connect_timeout: float = 20.0,
     ) -> None:
         self._app = app
         self._app_token = app_token
         self._api_url = api_url
         self._logger = logger
+        self._backoff = backoff or ReconnectBackoff()
+        self._watch_every = watch_every
+        self._grace = grace
+        self._connect_timeout = connect_timeout
+        self._handler: AsyncSocketModeHandler | None = None
         self.problem: str | None = None
+
+    async def check(self) -> str | None:
+        handler = self._handler
+        if handler is not None and await handler.client.is_connected():
+            return None
+        return self.problem or "Socket Mode is not connected yet"
+
+    async def slack_socket_mode(self) -> None:
+        failures = 0
+        while True:
+            handler = await self._connect()
+            if handler is None:
+                failures += 1
+                delay = self._backoff.delay(failures)
+                self._logger.warning("Slack Socket Mode: trying again in %.1fs", delay)
+                await asyncio.sleep(delay)
+                continue
+            failures, self.problem, self._handler = 0, None, handler
+            try:
+                await self._watch(handler)
+            finally:
+                self._handler = None
+                await handler.close_async()
+            self.problem = "Socket Mode lost its connection (reconnecting)"
+            self._logger.warning("Slack Socket Mode lost its connection: reconnecting")
+
+    async def _connect(self) -> AsyncSocketModeHandler | None:
+        try:
+            return await asyncio.wait_for(
+                start_socket_mode(self._app, app_token=self._app_token, api_url=self._api_url),
+                self._connect_timeout,
+            )
+        except SlackApiError as error:
+            self._left_out(str(error.response.get("error")))
+        except TimeoutError:
+            self._left_out(f"no connection within {self._connect_timeout:g}s")
+        except (SlackClientError, OSError, aiohttp.ClientError) as error:
+            self._left_out(f"{type(error).__name__}: {error}")
+        return None
 
     def _left_out(self, why: str) -> None:
         self.problem = f"Socket Mode did not connect ({why})"
         self._logger.error("Slack Socket Mode did not connect: %s", why)
 
-    async def slack_socket_mode(self) -> None:
+    async def _watch(self, handler: AsyncSocketModeHandler) -> None:
+        """Until the connection has been down for longer than ``grace`` seconds."""
+        down_since: float | None = None
+        while True:
+            await asyncio.sleep(self._watch_every)
+            if await handler.client.is_connected():
+                down_since = None
+            elif down_since is None:
+                down_since = time.monotonic()
+            elif time.monotonic() - down_since > self._grace:
+                return
+
+
+def token_check(client: AsyncWebClient) -> Check:
+    """Readiness: Slack accepts the bot token (``auth.test``)."""
+
+    async def slack() -> str | None:
         try:
-            handler = await start_socket_mode(
-                self._app, app_token=self._app_token, api_url=self._api_url
-            )
+            await client.auth_test()
         except SlackApiError as error:
-            self._left_out(str(error.response.get("error")))
-            return
-        except (SlackClientError, OSError) as error:
-            self._left_out(f"{type(error).__name__}: {error}")
-            return
-        try:
-            await asyncio.Event().wait()  # until serve stops and cancels this task
-        finally:
-            await handler.close_async()
+            return f"auth.test refused the bot token ({error.response.get('error')})"
+        except (SlackClientError, OSError, aiohttp.ClientError, TimeoutError) as error:
+            return f"Slack is unreachable ({type(error).__name__})"
+        return None
+
+    return Check("slack", slack)
 
 
 def install(settings: Settings, ctx: Context) -> PlatformParts:
@@ -125,6 +211,7 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
             routes=(events_route(app, replay_guard=guard),),
             notifier=notifier,
             close=finish_in_flight,
+            checks=(token_check(client),),
             wiring=deps,
         )
     socket = SocketMode(
@@ -136,6 +223,7 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
         background=(socket.slack_socket_mode,),
         close=finish_in_flight,
         problem=lambda: socket.problem,
+        checks=(token_check(client), Check("slack socket mode", socket.check)),
         wiring=deps,
     )
 

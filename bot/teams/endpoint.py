@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -50,6 +51,7 @@ from bot.teams.auth import (
     default_token_url,
     preflight_channel_token,
 )
+from core import metrics
 from core.config.network import dev_mode_problem, is_loopback_host
 from core.config.secrets import SecretValue
 
@@ -280,6 +282,22 @@ class TeamsEndpoint:
             log.warning("Bot Framework signing keys not loaded yet (will retry): %s", error)
 
     async def handle(self, request: web.Request) -> web.Response:
+        started = time.monotonic()
+        response = await self._handle(request)
+        metrics.ack_latency("teams", "http", time.monotonic() - started)
+        return response
+
+    async def check(self) -> str | None:
+        """Readiness: the Bot Framework signing keys can be fetched now (dev mode: none)."""
+        if self.signing_keys is None:
+            return None
+        try:
+            await self.signing_keys.refresh()
+        except SigningKeysUnavailable as error:
+            return f"signing keys unavailable: {error}"
+        return None
+
+    async def _handle(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization")
         if not self.dev_mode and not header:
             return _refuse(401, "no Authorization header")
@@ -292,6 +310,7 @@ class TeamsEndpoint:
             return _refuse(401, str(error))
         except SigningKeysUnavailable as error:
             log.error("cannot authenticate Teams requests: %s", error)
+            metrics.chat_api_error("teams", "signing_keys_unavailable")
             return web.Response(status=503, text="signing keys unavailable")
         refusal = self._out_of_scope(activity)
         if refusal:
@@ -300,6 +319,7 @@ class TeamsEndpoint:
             invoke = await self.adapter.process_activity(result, activity, self.bot.on_turn)
         except OutboundTokenError as error:
             log.error("no token for the Bot Connector: %s", error)
+            metrics.chat_api_error("teams", "outbound_token")
             return web.Response(status=502, text="outbound token unavailable")
         return _http_response(invoke)
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.health import Check
 from bot.platform import PlatformParts, left_out
 from bot.teams.auth import SigningKeysUnavailable
 from bot.teams.endpoint import MESSAGES_PATH, TeamsEndpoint, build_teams_endpoint
@@ -43,6 +44,7 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
         routes=(web.post(MESSAGES_PATH, endpoint.handle),),
         notifier=TeamsNotifier(endpoint=endpoint, accounts=accounts, cards=cards),
         prepare=_signing_keys_loader(endpoint),
+        checks=() if endpoint.dev_mode else (Check("teams", endpoint.check),),
         wiring=endpoint,
     )
 

@@ -19,6 +19,7 @@ from bot.teams.cards.elements import Element
 from bot.teams.endpoint import TeamsEndpoint
 from bot.teams.references import PLATFORM, TeamsAccounts
 from bot.teams.render import Cards, recipient, summary
+from core import metrics
 from core.domain.ports import MessageRef
 
 log = logging.getLogger("gatepass.teams")
@@ -58,9 +59,7 @@ class TeamsNotifier:
             if response is not None and response.id:
                 posted.append(response.id)
 
-        await self._endpoint.adapter.continue_conversation(
-            account.reference, post, self._endpoint.app_id
-        )
+        await self._continue(account.reference, post)
         if not posted:
             raise TeamsUndeliverable(f"no activity id for the message to {person}")
         return MessageRef(self.platform, account.reference.conversation.id, posted[0])
@@ -83,6 +82,15 @@ class TeamsNotifier:
         async def replace(turn_context: TurnContext) -> None:
             await turn_context.update_activity(activity)
 
-        await self._endpoint.adapter.continue_conversation(
-            reference, replace, self._endpoint.app_id
-        )
+        await self._continue(reference, replace)
+
+    async def _continue(self, reference: Any, callback: Any) -> None:
+        """Run ``callback`` in the conversation; a Bot Connector failure is counted
+        (``gatepass_chat_api_errors``) and propagates."""
+        try:
+            await self._endpoint.adapter.continue_conversation(
+                reference, callback, self._endpoint.app_id
+            )
+        except Exception as error:
+            metrics.chat_api_error(PLATFORM, type(error).__name__)
+            raise
