@@ -203,6 +203,10 @@ class FakeSlack:
         """Answer the next ``n`` calls to ``method`` with ``error`` (e.g. ``channel_not_found``)."""
         self._faults.append(_Fault(n, method, status, error))
 
+    def clear_faults(self) -> None:
+        """Answer normally again (undo ``rate_limit`` and ``fail_next``)."""
+        self._faults.clear()
+
     def slow_down(self, method: str, seconds: float) -> None:
         """Answer every call to ``method`` ``seconds`` late (``arrived`` shows it came in;
         ``abandoned`` the calls whose caller did not wait for the answer)."""

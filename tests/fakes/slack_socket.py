@@ -102,6 +102,11 @@ class FakeSocketMode:
             {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}
         )
 
+    async def drop(self) -> None:
+        """Close every connection from Slack's side, without a word (a network cut)."""
+        for connection in list(self.connections):
+            await connection.close()
+
     async def wait_for_ack(self, envelope_id: str, *, timeout: float = 5.0) -> dict[str, Any]:
         """The client's acknowledgement of ``envelope_id``: ``{envelope_id, payload?}``."""
 

@@ -344,6 +344,7 @@ async def start_harness(
     environ: dict[str, str] | None = None,
     backlog: int = 128,
     also: tuple[str, ...] = (),
+    readiness_ttl: float = 0.0,
 ) -> Harness:
     """``also``: more in-memory integrations (named in ``config``), with the same resources."""
     settings = resolve_settings(
@@ -369,6 +370,7 @@ async def start_harness(
         run_worker=False,
         migrate=False,
         platforms=[install],
+        readiness_ttl=readiness_ttl,
     )
     async with gatepass.ctx.store.transaction() as session:
         for name in integrations:

@@ -115,6 +115,7 @@ async def start_gatepass(
         run_worker=True,
         start_worker_loop=False,
         migrate=False,
+        readiness_ttl=0.0,
     )
     async with gatepass.ctx.store.transaction() as session:
         await resources.replace_discovered(session, "prod-atlas", RESOURCES, at=clock.now())
