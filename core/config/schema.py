@@ -228,7 +228,17 @@ def load_config(path: str | Path) -> GatepassConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(str(path), [f"cannot read the file ({error.strerror})"]) from None
+        raise ConfigError(
+            str(path),
+            [
+                f"cannot read the file ({error.strerror}): check the path and that this user "
+                "may read it, or name another with --config or GATEPASS_CONFIG"
+            ],
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            str(path), [f"the file is not UTF-8 text (byte {error.start}): save it as UTF-8"]
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
