@@ -91,7 +91,7 @@ class Readiness:
             problem = f"no answer within {self.timeout:g}s"
         except Exception as error:  # a check that breaks reports, it does not crash the probe
             problem = f"the check failed: {type(error).__name__}"
-        return Result(check.name, problem, datetime.now(UTC))
+        return Result(check.name, first_line(problem), datetime.now(UTC))
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
         results = await self.results()
@@ -104,6 +104,13 @@ class Readiness:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def first_line(problem: str | None) -> str | None:
+    """A problem as one line (some libraries add a second with a link)."""
+    if problem is None:
+        return None
+    return (problem.strip().splitlines() or [""])[0].strip() or "unknown problem"
 
 
 def describe_database_error(error: BaseException, url: str) -> str:

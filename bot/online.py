@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import admin
-from bot.health import DEFAULT_TIMEOUT, Check, database_check
+from bot.health import DEFAULT_TIMEOUT, Check, database_check, first_line
 from core.config.settings import Settings, sqlite_path
 from core.storage.store import Store
 
@@ -73,7 +73,7 @@ async def _run(check: Check) -> str | None:
         problem = await asyncio.wait_for(check.probe(), DEFAULT_TIMEOUT * 2)
     except TimeoutError:
         problem = f"no answer within {DEFAULT_TIMEOUT * 2:g}s"
-    return None if problem is None else f"{check.name}: {problem}"
+    return None if problem is None else f"{check.name}: {first_line(problem)}"
 
 
 async def online_problems(settings: Settings) -> list[str]:
