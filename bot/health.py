@@ -25,7 +25,7 @@ from core.storage.store import Store
 
 Probe = Callable[[], Awaitable[str | None]]
 DEFAULT_TTL = 10.0
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 2.5  # below the readiness probe's own timeout (3 s in deploy/kubernetes)
 
 
 @dataclass(frozen=True)

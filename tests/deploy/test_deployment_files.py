@@ -34,9 +34,6 @@ from tests.deploy.files import (
     variables_read,
 )
 
-# /readyz arrives with the readiness work (a later part of "Operable in production"); the
-# Kubernetes readiness probe points at it already. It is the one route allowed to be missing.
-PENDING_ROUTES = {"/readyz"}
 # Set in the image for the interpreter, not read by Gatepass itself.
 INTERPRETER_VARIABLES = {"PATH", "PYTHONUNBUFFERED"}
 
@@ -115,6 +112,6 @@ async def test_every_http_path_is_a_route_of_the_app(tmp_path: Path) -> None:
         routes = {r.resource.canonical for r in gatepass.web.router.routes() if r.resource}
     finally:
         await gatepass.close()
-    assert {"/healthz", "/slack/events", "/api/messages"} <= routes
+    assert {"/healthz", "/readyz", "/metrics", "/slack/events", "/api/messages"} <= routes
     paths = {healthcheck_url()[1]} | {path for c in CONTAINERS for path, _port in c.http}
-    assert paths - routes <= PENDING_ROUTES
+    assert paths <= routes
