@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from bot import admin
-from bot.failures import one_line
+from bot.failures import one_line, quiet_late_driver_threads
 from bot.output import emit, fail
 from core.config.schema import ConfigError
 from core.config.settings import CONFIG_ENV, NoDatabase, Settings, load_settings, serving_on
@@ -65,6 +65,7 @@ def settings_from(option: Path | None, *, existing_database: bool = True) -> Set
 def explained() -> Iterator[None]:
     """A failure Gatepass can name (the database, a port in use) ends the command with one
     line and exit 1, not a traceback."""
+    quiet_late_driver_threads()
     try:
         yield
     except Exception as error:

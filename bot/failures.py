@@ -8,6 +8,7 @@ module turns what fails later (the database, a port already taken) into such a l
 from __future__ import annotations
 
 import errno
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -63,6 +64,23 @@ def one_line(error: BaseException, *, database_url: str | None, config_path: str
     if database_url is not None and _is_database_failure(error):
         return database_line(error, database_url, config_path)
     return None
+
+
+def quiet_late_driver_threads() -> None:
+    """When a SQLite file cannot be opened, aiosqlite's connection thread may answer after the
+    loop that asked (the migration's) is closed, and its thread prints that ``RuntimeError``
+    with a traceback: it says nothing the one line does not. Other thread errors still print."""
+    previous = threading.excepthook
+    if getattr(previous, "gatepass", False):
+        return
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.exc_value, RuntimeError) and "loop is closed" in str(args.exc_value):
+            return
+        previous(args)
+
+    hook.gatepass = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 def _is_database_failure(error: BaseException) -> bool:

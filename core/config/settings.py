@@ -196,8 +196,13 @@ def _default_key_path(database_url: str) -> Path | None:
 def _generated_key(path: Path) -> SecretValue:
     """A Fernet key in a 0600 file beside the SQLite database, made on first run."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as error:
+            raise SecretUnavailable(
+                f"file {path}", f"cannot be created beside the database ({error.strerror})"
+            ) from None
         with os.fdopen(descriptor, "w") as handle:
             handle.write(Fernet.generate_key().decode())
     mode = stat.S_IMODE(path.stat().st_mode)

@@ -127,12 +127,17 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line(
     path = tmp_path / "not-a-folder" / "gatepass.db"
     config = write_config(tmp_path, f"sqlite+aiosqlite:///{path}")
     env = environment(GATEPASS_ENCRYPTION_KEY=encryption_key)
-    for done in run_all([["serve"], ["db", "upgrade"]], config, env):
-        assert assert_one_line(done) == (
-            f"gatepass: cannot open the database {path}: unable to open database file: check "
-            f"that its folder exists and that this user may read and write it (database_url "
-            f"in {config})"
-        )
+    keyless = tmp_path / "keyless.yml"  # the key file beside the database cannot be made either
+    data = yaml.safe_load(config.read_text())
+    del data["encryption_key"]
+    keyless.write_text(yaml.safe_dump(data))
+    for where in (config, keyless):
+        for done in run_all([["serve"], ["db", "upgrade"]], where, env):
+            assert assert_one_line(done) == (
+                f"gatepass: cannot open the database {path}: unable to open database file: "
+                "check that its folder exists and that this user may read and write it "
+                f"(database_url in {where})"
+            )
 
 
 def test_an_unsupported_database_url_is_one_line(tmp_path: Path, encryption_key: str) -> None:
