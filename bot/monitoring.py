@@ -12,7 +12,9 @@ the middleware that gives every HTTP request an id (its log lines carry it) and 
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +23,8 @@ from aiohttp import web
 from bot.platform import configured_status
 from core import logs, metrics
 
+log = logging.getLogger("gatepass.http")
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: logged at DEBUG only
 GATEPASS: web.AppKey[Any] = web.AppKey("gatepass")
 PLATFORMS = ("slack", "teams")
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -95,7 +99,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every request gets an id (the caller's ``X-Request-Id`` when it is a sane one), which its
-    log lines and its answer carry; the answer's status is counted by route."""
+    log lines and its answer carry; the answer's status is counted by route and logged (the
+    access log: method, route, status, milliseconds; never the query or the body)."""
+    started = time.monotonic()
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = given if _REQUEST_ID.match(given) else logs.new_request_id()
     route = request.match_info.route.resource
@@ -110,7 +116,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         except Exception:
             metrics.http_request(path, 500)
             raise
-    metrics.http_request(path, response.status)
+        metrics.http_request(path, response.status)
+        level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+        took = (time.monotonic() - started) * 1000
+        log.log(level, "%s %s %s %.0fms", request.method, path, response.status, took)
     if not response.prepared:
         response.headers[REQUEST_ID_HEADER] = request_id
     return response

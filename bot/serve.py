@@ -25,10 +25,10 @@ log = logging.getLogger("gatepass")
 
 def configure_logging(settings: Settings) -> None:
     logs.configure(settings.config.log_format)
-    logs.redact(_secrets(settings))
+    logs.redact(secrets_of(settings))
 
 
-def _secrets(settings: Settings) -> list[str]:
+def secrets_of(settings: Settings) -> list[str]:
     values: list[SecretValue | None] = [settings.encryption_key]
     if settings.slack is not None:
         values += [
@@ -72,7 +72,7 @@ async def _monitoring(gatepass: Gatepass) -> web.AppRunner | None:
 async def _serve(settings: Settings, *, run_worker: bool) -> None:
     metrics.process_role("serve", metadata.version("gatepass"))
     gatepass = await build(settings, run_worker=run_worker)
-    runner = web.AppRunner(gatepass.web, handle_signals=False)
+    runner = web.AppRunner(gatepass.web, handle_signals=False, access_log=None)
     await runner.setup()
     bind_host, bind_port = settings.config.server.host, settings.config.server.port
     await _listen(runner, bind_host, bind_port, "serve")
