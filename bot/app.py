@@ -33,6 +33,7 @@ log = logging.getLogger("gatepass")
 
 GATEPASS: web.AppKey[Gatepass] = web.AppKey("gatepass")
 PLATFORM_MODULES = {"slack": "bot.slack.install", "teams": "bot.teams.install"}
+PLATFORM_MODULES["scim"] = "bot.scim.install"  # the identity provider's edge (directory.scim)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from core.config.sections import (
     JobsConfig,
     Principal,
     ResourceOwner,
+    ScimConfig,
     ServerConfig,
     SlackConfig,
     Strict,
@@ -54,6 +55,7 @@ __all__ = [
     "JobsConfig",
     "Principal",
     "ResourceOwner",
+    "ScimConfig",
     "ServerConfig",
     "SlackConfig",
     "TeamsConfig",
@@ -106,6 +108,11 @@ class GatepassConfig(Strict):
         if problem is not None:
             raise ValueError(problem)
         return self
+
+    @property
+    def scim(self) -> ScimConfig | None:
+        """The SCIM edge's section (``directory.scim``), named like the chat platforms'."""
+        return self.directory.scim
 
     def integration(self, name: str) -> AtlasDatabaseIntegration | AtlasPortalIntegration:
         for integration in self.integrations:
