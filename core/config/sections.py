@@ -225,7 +225,7 @@ class AccessFlow(Strict):
     resources: tuple[str, ...] = Field(min_length=1)
     permissions: tuple[str, ...] = Field(min_length=1)
     durations: tuple[timedelta, ...] = Field(min_length=1)
-    approvers: Literal["owners", "automatic"] | tuple[Principal, ...] = "owners"
+    approvers: Literal["owners", "automatic", "manager"] | tuple[Principal, ...] = "owners"
     approvals_required: int = Field(1, ge=1, le=10)
     require_justification: bool = True
     require_approval_reason: bool = False
