@@ -85,7 +85,7 @@ def _manager(value: Any) -> Any:
 def _prepare_user(body: dict[str, Any]) -> dict[str, Any]:
     body = dict(body)
     for key in list(body):
-        if key.lower() == ENTERPRISE_SCHEMA and isinstance(body[key], dict):
+        if key.lower() == ENTERPRISE_SCHEMA.lower() and isinstance(body[key], dict):
             extension = dict(body[key])
             if extension.get("manager") is not None:
                 extension["manager"] = _manager(extension["manager"])
@@ -235,9 +235,9 @@ def _patch_value(path: Any, value: Any) -> Any:
         for key in list(value):
             if key.lower() in STRIP:
                 value.pop(key)  # Okta repeats the id in a group's replace
-            elif key.lower() == ENTERPRISE_SCHEMA and isinstance(value[key], dict):
+            elif key.lower() == ENTERPRISE_SCHEMA.lower() and isinstance(value[key], dict):
                 value[key] = _prepare_user({ENTERPRISE_SCHEMA: value[key]})[ENTERPRISE_SCHEMA]
-            elif key.lower() == f"{ENTERPRISE_SCHEMA}:manager":
+            elif key.lower() == f"{ENTERPRISE_SCHEMA}:manager".lower():
                 value[key] = _manager(value[key])
     return value
 

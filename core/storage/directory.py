@@ -59,17 +59,44 @@ def _groups_of(connection: sa.Connection, user_ids: Sequence[str]) -> dict[str, 
     return found
 
 
-def _emails_of(connection: sa.Connection, user_ids: Iterable[str]) -> dict[str, str]:
-    ids = sorted(set(user_ids))
+def _emails_of(connection: sa.Connection, references: Iterable[str]) -> dict[str, str]:
+    """Each manager reference to the email of the person it names: SCIM's ``manager.value``
+    is the manager's ``id`` here (what Entra ID sends), or their externalId, userName or email
+    (what an Okta mapping of a manager's login sends)."""
+    refs = sorted(set(references))
     found: dict[str, str] = {}
-    for start in range(0, len(ids), CHUNK):
+    for start in range(0, len(refs), CHUNK):
+        chunk = refs[start : start + CHUNK]
+        lowered = sorted({r.strip().casefold() for r in chunk})
         rows = connection.execute(
-            sa.select(col(DirectoryUser.id), col(DirectoryUser.email)).where(
-                col(DirectoryUser.id).in_(ids[start : start + CHUNK]),
+            sa.select(
+                col(DirectoryUser.id),
+                col(DirectoryUser.external_id),
+                col(DirectoryUser.user_name_key),
+                col(DirectoryUser.email),
+            ).where(
                 col(DirectoryUser.deleted).is_(False),
+                sa.or_(
+                    col(DirectoryUser.id).in_(chunk),
+                    col(DirectoryUser.external_id).in_(chunk),
+                    col(DirectoryUser.user_name_key).in_(lowered),
+                    col(DirectoryUser.email).in_(lowered),
+                ),
             )
-        )
-        found.update({row_id: email for row_id, email in rows})
+        ).all()
+        by: list[dict[str, str]] = [{}, {}, {}, {}]
+        for row_id, external_id, user_name_key, email in rows:
+            by[0][row_id] = email
+            if external_id:
+                by[1].setdefault(external_id, email)
+            if user_name_key:
+                by[2].setdefault(user_name_key, email)
+            by[3].setdefault(email, email)
+        for ref in chunk:
+            key = ref.strip().casefold()
+            hit = by[0].get(ref) or by[1].get(ref) or by[2].get(key) or by[3].get(key)
+            if hit:
+                found[ref] = hit
     return found
 
 
@@ -130,6 +157,13 @@ async def refresh(session: AsyncSession, directory: LiveDirectory) -> None:
     """Bring ``directory`` up to date now (a tool that has no transaction yet)."""
     connection = await session.connection()
     await connection.run_sync(lambda sync: load_changes(sync, directory))
+
+
+async def managers_named(session: AsyncSession, references: Iterable[str]) -> dict[str, str]:
+    """Each manager reference (``manager.value`` as provisioned) to its person's email."""
+    refs = list(references)
+    connection = await session.connection()
+    return await connection.run_sync(lambda sync: _emails_of(sync, refs))
 
 
 # ------------------------------------------------------------------ writes

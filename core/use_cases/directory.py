@@ -167,9 +167,23 @@ async def _check_unique_user(
     return same_email if same_email is not None and same_email.deleted else None
 
 
-async def _dependents(session: AsyncSession, user_id: str) -> list[str]:
+def _references(row: DirectoryUser) -> tuple[list[str], list[str]]:
+    """What a report's ``manager.value`` may name this person by: (exact, case-insensitive)."""
+    exact = [row.id.split("~", 1)[0], *([row.external_id] if row.external_id else [])]
+    folded = [row.email, *([row.user_name_key] if row.user_name_key else [])]
+    return exact, folded
+
+
+async def _dependents(session: AsyncSession, refs: tuple[list[str], list[str]]) -> list[str]:
+    """The people whose manager is the one ``refs`` name (their manager's email changes)."""
+    exact, folded = refs
     rows = await session.execute(
-        sa.select(col(DirectoryUser.id)).where(col(DirectoryUser.manager_id) == user_id)
+        sa.select(col(DirectoryUser.id)).where(
+            sa.or_(
+                col(DirectoryUser.manager_id).in_(exact),
+                sa.func.lower(col(DirectoryUser.manager_id)).in_(folded),
+            )
+        )
     )
     return list(rows.scalars())
 
@@ -219,6 +233,7 @@ async def create_user(ctx: Context, data: UserInput) -> UserRecord:
         row.updated_at = now
         session.add(row)
         await session.flush()
+        await stored.touch_users(session, await _dependents(session, _references(row)), revision)
         await audit.record(
             session,
             at=now,
@@ -244,6 +259,7 @@ async def replace_user(
         tombstone = await _check_unique_user(session, data, email, except_id=user_id)
         now = ctx.clock.now()
         was_active, old_email = row.active, row.email
+        before = _references(row)
         if email != old_email:
             # The email is the key: the old one becomes a tombstone, the person moves.
             if tombstone is not None:
@@ -268,7 +284,9 @@ async def replace_user(
             row.version += 1
             row.revision = revision
             row.updated_at = now
-        await stored.touch_users(session, await _dependents(session, row.id), revision)
+        after = _references(row)
+        refs = (before[0] + after[0], before[1] + after[1])
+        await stored.touch_users(session, await _dependents(session, refs), revision)
         await audit.record(
             session,
             at=now,
@@ -288,6 +306,7 @@ async def delete_user(ctx: Context, user_id: str) -> None:
         revision = await stored.bump(session)
         row = await _user(session, user_id, lock=True)
         now = ctx.clock.now()
+        refs = _references(row)
         groups = await stored.groups_of_user(session, user_id)
         await session.execute(
             sa.delete(DirectoryMember).where(col(DirectoryMember.user_id) == user_id)
@@ -297,7 +316,7 @@ async def delete_user(ctx: Context, user_id: str) -> None:
             group.updated_at = now
         row.deleted, row.active, row.user_name_key, row.external_id = True, False, None, None
         row.revision, row.updated_at = revision, now
-        await stored.touch_users(session, await _dependents(session, user_id), revision)
+        await stored.touch_users(session, await _dependents(session, refs), revision)
         await audit.record(
             session,
             at=now,

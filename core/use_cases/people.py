@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from core.context import Context
 from core.domain.directory import ConfigDirectory, LiveDirectory, Person, normalize_email
 from core.domain.errors import GatepassError
@@ -116,12 +113,7 @@ async def person(ctx: Context, email: str) -> Entry:
             row = await session.get(DirectoryUser, key)
             if row is not None:
                 groups = [g.display_name for g in await stored.groups_of_user(session, row.id)]
-                boss = (
-                    await session.execute(
-                        sa.select(col(DirectoryUser.email)).where(
-                            col(DirectoryUser.id) == row.manager_id
-                        )
-                    )
-                ).scalar_one_or_none()
+                ref = row.manager_id or ""
+                boss = (await stored.managers_named(session, [ref])).get(ref) if ref else None
                 return _entry(ctx, stored.person_of(row, groups, boss), active=False)
     raise UnknownPerson(f"{key} is not in the directory")
