@@ -18,7 +18,7 @@ from core.domain.ports import IntegrationError
 from core.domain.views import RequestView
 from core.runtime import build_context
 from core.storage import migrations
-from core.use_cases import admin, eligibility, grants, reads
+from core.use_cases import admin, eligibility, grants, people, reads
 
 ADMIN = "admin (cli)"
 
@@ -272,3 +272,69 @@ async def list_resources(settings: Settings, *, integration: str | None, as_json
         for r in found
     ]
     emit(rows, as_json, table(rows, ["integration", "type", "name", "id", "parent", "tags"]))
+
+
+# ------------------------------------------------------------------ directory
+
+
+def _person_data(entry: people.Entry) -> dict[str, Any]:
+    return {
+        "email": entry.email,
+        "name": entry.name,
+        "source": entry.source,
+        "active": entry.active,
+        "groups": [{"name": g.value, "source": g.source} for g in entry.groups],
+        "attributes": {
+            k: {"value": a.value, "source": a.source} for k, a in entry.attributes.items()
+        },
+        "manager": None
+        if entry.manager is None
+        else {
+            "email": entry.manager.value,
+            "name": entry.manager_name,
+            "in_directory": entry.manager_name is not None,
+            "source": entry.manager.source,
+        },
+    }
+
+
+async def list_directory(settings: Settings, *, group: str | None, as_json: bool) -> None:
+    async with context(settings) as ctx:
+        found = await people.people(ctx, group=group)
+    data = [_person_data(e) for e in found]
+    rows = [
+        {
+            "email": e.email,
+            "name": e.name,
+            "source": e.source,
+            "groups": ", ".join(g.value for g in e.groups),
+            "manager": e.manager.value if e.manager else None,
+        }
+        for e in found
+    ]
+    emit(data, as_json, table(rows, ["email", "name", "source", "groups", "manager"]))
+
+
+async def show_directory_person(settings: Settings, email: str, *, as_json: bool) -> None:
+    async with context(settings) as ctx:
+        try:
+            entry = await people.person(ctx, email)
+        except GatepassError as error:
+            fail(str(error))
+    data = _person_data(entry)
+    lines = [
+        f"email: {entry.email}",
+        f"name: {entry.name or '-'}",
+        f"source: {entry.source}",
+        f"active: {'yes' if entry.active else 'no (deactivated in the identity provider)'}",
+        "groups:" if entry.groups else "groups: (none)",
+        *(f"  {g.value}  [{g.source}]" for g in entry.groups),
+        "attributes:" if entry.attributes else "attributes: (none)",
+        *(f"  {k}: {a.value}  [{a.source}]" for k, a in entry.attributes.items()),
+    ]
+    if entry.manager is None:
+        lines.append("manager: (none)")
+    else:
+        who = entry.manager_name or "not in the directory"
+        lines.append(f"manager: {entry.manager.value} ({who})  [{entry.manager.source}]")
+    emit(data, as_json, "\n".join(lines))

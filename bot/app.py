@@ -35,6 +35,7 @@ log = logging.getLogger("gatepass")
 
 __all__ = ["GATEPASS", "Gatepass", "build", "default_platforms", "health"]
 PLATFORM_MODULES = {"slack": "bot.slack.install", "teams": "bot.teams.install"}
+PLATFORM_MODULES["scim"] = "bot.scim.install"  # the identity provider's edge (directory.scim)
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,39 @@ async def resources_list(
     await admin.list_resources(settings_from(config), integration=integration, as_json=as_json)
 
 
+# ------------------------------------------------------------------ directory
+# ``gatepass directory list / show``: the people Gatepass routes with, and where each fact
+# about them comes from (the config file or SCIM). Reads only, through core's queries.
+
+directory_app = typer.Typer(
+    help="People, groups, attributes and managers in the directory.", no_args_is_help=True
+)
+app.add_typer(directory_app, name="directory")
+
+
+@directory_app.command("list")
+@run
+async def directory_list(
+    group: Annotated[str | None, typer.Option(help="Only the members of this group.")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Everyone in the directory (config file and SCIM), by email."""
+    await admin.list_directory(settings_from(config), group=group, as_json=as_json)
+
+
+@directory_app.command("show")
+@run
+async def directory_show(
+    email: str, config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
+    """One person: groups, attributes, manager, and where each comes from."""
+    await admin.show_directory_person(settings_from(config), email, as_json=as_json)
+
+
+# ------------------------------------------------------------------ end of directory
+
+
 @app.command("serve")
 def serve(
     config: ConfigOption = None,

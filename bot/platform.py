@@ -62,9 +62,14 @@ Installer = Callable[[Settings, Context], PlatformParts]
 def configured_status(settings: Settings, name: str) -> str:
     """``ready`` when the config has the platform's section and its secrets resolved; else why
     not (the line ``/healthz`` and the start-up log show)."""
-    section = getattr(settings.config, name)
+    if name == "scim":  # the SCIM edge's section lives in the directory
+        section: object = settings.config.directory.scim
+        where = "a directory.scim section (its token)"
+    else:
+        section = getattr(settings.config, name)
+        where = f"a {name}: section"
     if section is None:
-        return f"not configured (add a {name}: section to {settings.config_path})"
+        return f"not configured (add {where} to {settings.config_path})"
     missing = [u for u in settings.unavailable if u.component == name]
     if missing:
         return "left out: " + "; ".join(f"{u.source} {u.problem}" for u in missing)

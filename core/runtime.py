@@ -6,7 +6,7 @@ import logging
 
 from core.config.settings import Settings
 from core.context import Context
-from core.domain.directory import ConfigDirectory
+from core.domain.directory import ConfigDirectory, Directory, LiveDirectory
 from core.domain.ports import Clock, Doorbell, Integration, NoDoorbell, SystemClock
 from core.storage.store import Store
 from core.storage.vault import Vault
@@ -26,6 +26,20 @@ def build_integrations(settings: Settings, clock: Clock) -> dict[str, Integratio
     return built
 
 
+def build_directory(settings: Settings, store: Store) -> Directory:
+    """The config file's people alone, or, with ``directory.scim``, combined with the people
+    provisioned into the database, kept current at the start of every transaction (see
+    ``core.storage.directory``). Nobody is defined twice: SCIM refuses a person the config file
+    lists, and the start refuses a config file naming someone SCIM provisions."""
+    if settings.config.directory.scim is None:
+        return ConfigDirectory(settings.config.directory)
+    from core.storage import directory as stored
+
+    live = LiveDirectory(settings.config.directory)
+    stored.watch(store, live)
+    return live
+
+
 def build_context(
     settings: Settings,
     *,
@@ -36,10 +50,11 @@ def build_context(
 ) -> Context:
     """The context, once: ``doorbell`` is the worker's of this process (none for a tool)."""
     clock = clock or SystemClock()
+    store = store or Store.from_url(settings.database_url)
     return Context(
         config=settings.config,
-        directory=ConfigDirectory(settings.config.directory),
-        store=store or Store.from_url(settings.database_url),
+        directory=build_directory(settings, store),
+        store=store,
         clock=clock,
         vault=Vault(settings.encryption_key) if settings.encryption_key else None,
         integrations=integrations

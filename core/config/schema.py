@@ -31,6 +31,7 @@ from core.config.sections import (
     MetricsServer,
     Principal,
     ResourceOwner,
+    ScimConfig,
     ServerConfig,
     SlackConfig,
     Strict,
@@ -57,6 +58,7 @@ __all__ = [
     "MetricsServer",
     "Principal",
     "ResourceOwner",
+    "ScimConfig",
     "ServerConfig",
     "SlackConfig",
     "TeamsConfig",
@@ -120,6 +122,11 @@ class GatepassConfig(Strict):
         if problem is not None:
             raise ValueError(problem)
         return self
+
+    @property
+    def scim(self) -> ScimConfig | None:
+        """The SCIM edge's section (``directory.scim``), named like the chat platforms'."""
+        return self.directory.scim
 
     def integration(self, name: str) -> AtlasDatabaseIntegration | AtlasPortalIntegration:
         for integration in self.integrations:

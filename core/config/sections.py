@@ -134,8 +134,17 @@ class DirectoryUser(Strict):
         return value
 
 
+class ScimConfig(Strict):
+    """The SCIM 2.0 endpoint an identity provider provisions people and groups through."""
+
+    token: SecretRef  # the bearer token the identity provider sends
+
+    _token = field_validator("token", mode="before")(classmethod(lambda cls, v: _ref(v)))
+
+
 class DirectoryConfig(Strict):
     users: tuple[DirectoryUser, ...] = ()
+    scim: ScimConfig | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> DirectoryConfig:
@@ -246,7 +255,7 @@ class AccessFlow(Strict):
     resources: tuple[str, ...] = Field(min_length=1)
     permissions: tuple[str, ...] = Field(min_length=1)
     durations: tuple[timedelta, ...] = Field(min_length=1)
-    approvers: Literal["owners", "automatic"] | tuple[Principal, ...] = "owners"
+    approvers: Literal["owners", "automatic", "manager"] | tuple[Principal, ...] = "owners"
     approvals_required: int = Field(1, ge=1, le=10)
     require_justification: bool = True
     require_approval_reason: bool = False

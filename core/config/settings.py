@@ -65,6 +65,7 @@ class Settings:
     teams: TeamsSecrets | None = None
     integration_secrets: dict[str, dict[str, SecretValue]] = field(default_factory=dict)
     encryption_key: SecretValue | None = None
+    scim_token: SecretValue | None = None
     unavailable: list[Unavailable] = field(default_factory=list)
 
     @property
@@ -280,6 +281,11 @@ def resolve_settings(
             settings.unavailable.extend(
                 Unavailable(component, item.source, item.problem) for item in missing.missing
             )
+    if config.directory.scim is not None:
+        try:
+            settings.scim_token = config.directory.scim.token.resolve(environ)
+        except SecretUnavailable as missing:
+            settings.unavailable.append(Unavailable("scim", missing.source, missing.problem))
     for integration in config.integrations:
         try:
             settings.integration_secrets[integration.name] = _resolve_integration_secret(

@@ -2,7 +2,12 @@
 
 ``owners`` routing reads the resource owner tag (the resource's own tags, then its cluster's,
 then its project's), maps the tag value through the directory attribute, and falls back to the
-integration owners when that yields nobody. The requester is removed everywhere.
+integration owners when that yields nobody. ``manager`` routing asks the requester's manager
+(the directory's ``manager`` attribute: SCIM's enterprise ``manager.value`` resolved to that
+person, or a config-file user's ``attributes.manager``) and falls back to the integration owners
+when there is no manager, the manager is not in the directory, or the manager is the requester.
+When a flow needs more approvals than the manager alone can give, the integration owners are
+asked as well. The requester is removed everywhere.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.config.schema import AccessFlow, IntegrationBase
-from core.domain.directory import Directory, members_of
+from core.domain.directory import Directory, manager_of, members_of
 from core.domain.errors import NoApprovers
 
 
@@ -97,6 +102,32 @@ def _owners_routing(
     return Routing(tuple(_without(fallback, requester)))
 
 
+def _manager_routing(
+    requester: str, flow: AccessFlow, integration: IntegrationBase, directory: Directory
+) -> Routing:
+    person = directory.person(requester)
+    named = person.attributes.get("manager", "").strip() if person is not None else ""
+    manager = manager_of(directory, person) if person is not None else None
+    if person is not None and manager is not None and manager.email != requester:
+        chosen = [Approver(manager.email, manager.label, f"manager of {person.label}")]
+        if flow.approvals_required > 1:
+            # More approvals than one manager can give: the integration owners make up the rest.
+            chosen += [
+                Approver(a.email, a.name, f"{a.reason} (more approvals needed than the manager's)")
+                for a in _without(integration_owners(integration, directory), requester)
+                if a.email != manager.email
+            ]
+        return Routing(tuple(chosen))
+    if manager is not None:
+        suffix = " (the requester is their own manager)"
+    elif named:
+        suffix = " (the requester's manager is not in the directory)"
+    else:
+        suffix = " (the requester has no manager)"
+    fallback = integration_owners(integration, directory, reason_suffix=suffix)
+    return Routing(tuple(_without(fallback, requester)))
+
+
 def route(
     *,
     requester: str,
@@ -110,6 +141,8 @@ def route(
         return Routing((), automatic=True)
     if flow.approvers == "owners":
         routing = _owners_routing(requester, integration, chain, directory)
+    elif flow.approvers == "manager":
+        routing = _manager_routing(requester, flow, integration, directory)
     else:
         named = [
             Approver(

@@ -19,7 +19,7 @@ from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
 from core.domain.ports import Notifier
-from core.jobs import escalation, granting
+from core.jobs import deprovision, escalation, granting
 from core.jobs.kinds import (
     PERIODIC,
     ApproversNotice,
@@ -340,6 +340,7 @@ STEPS: dict[str, JobKind] = {
     Kind.REFRESH: JobKind(refresh, retry_forever=True),
     Kind.CLEANUP: JobKind(cleanup, retry_forever=True),
     Kind.PRUNE: JobKind(prune, retry_forever=True),
+    Kind.DEPROVISION: JobKind(deprovision.deprovision, retry_forever=True),
 }
 
 

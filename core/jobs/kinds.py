@@ -36,6 +36,7 @@ class Kind(enum.StrEnum):
     REFRESH = "refresh"
     CLEANUP = "cleanup"
     PRUNE = "prune"
+    DEPROVISION = "deprovision"
 
 
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
@@ -260,6 +261,23 @@ class MessagesUpdate(JobPayload):
     @classmethod
     def for_request(cls, request_id: str, *, version: str, at: datetime) -> JobSpec:
         return cls(request_id).spec(f"update:{request_id}:{version}", at=at)
+
+
+# ------------------------------------------------------------------ the directory
+
+
+@dataclass(frozen=True)
+class DeprovisionJob(JobPayload):
+    """End what a person deprovisioned by the identity provider still has: pending requests
+    cancelled, active access revoked (``core.jobs.deprovision``)."""
+
+    KIND: ClassVar[Kind] = Kind.DEPROVISION
+    person: str
+    why: str
+
+    @classmethod
+    def for_person(cls, person: str, *, why: str, revision: int, at: datetime) -> JobSpec:
+        return cls(person, why).spec(f"deprovision:{person}:{revision}", at=at)
 
 
 # ------------------------------------------------------------------ upkeep

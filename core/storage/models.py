@@ -261,3 +261,63 @@ class SeenDelivery(SQLModel, table=True):
 
     digest: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = _time(index=True)
+
+
+# ------------------------------------------------------------------ the provisioned directory
+
+
+class DirectoryUser(SQLModel, table=True):
+    """A person provisioned over SCIM, keyed by lower-cased email. A deleted person stays as a
+    tombstone (``deleted``, no ``user_name_key``) so every replica's directory learns of it."""
+
+    __tablename__ = "directory_users"
+
+    email: str = Field(primary_key=True, max_length=320)
+    id: str = Field(max_length=64, unique=True)
+    user_name: str = Field(max_length=320)
+    user_name_key: str | None = Field(default=None, max_length=320, unique=True)
+    external_id: str | None = Field(default=None, max_length=320, index=True)
+    display_name: str = Field(default="", max_length=320)
+    active: bool = True
+    deleted: bool = False
+    manager_id: str | None = Field(default=None, max_length=320, index=True)
+    attributes: dict[str, Any] = _json()
+    resource: dict[str, Any] = _json()
+    version: int = 1
+    revision: int = Field(default=0, index=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class DirectoryGroup(SQLModel, table=True):
+    """A group provisioned over SCIM; its ``display_name`` is the ``group`` attribute."""
+
+    __tablename__ = "directory_groups"
+
+    id: str = Field(primary_key=True, max_length=64)
+    display_name: str = Field(max_length=320)
+    display_key: str | None = Field(default=None, max_length=320, unique=True)
+    external_id: str | None = Field(default=None, max_length=320, index=True)
+    deleted: bool = False
+    resource: dict[str, Any] = _json()
+    version: int = 1
+    revision: int = Field(default=0, index=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class DirectoryMember(SQLModel, table=True):
+    __tablename__ = "directory_members"
+
+    group_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class DirectoryState(SQLModel, table=True):
+    """One row: the directory's change counter, bumped by every provisioning change. Each
+    replica compares it with the one its in-memory directory was built at."""
+
+    __tablename__ = "directory_state"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0

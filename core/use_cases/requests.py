@@ -90,9 +90,10 @@ async def preview(
 async def submit(
     ctx: Context, *, requester: str, draft: Draft, platform: str, extends: str | None = None
 ) -> RequestView:
-    person = ctx.person(requester)
     async with ctx.store.transaction() as session:
         resource = await eligibility.resolve_resource(ctx, session, draft)
+        # Read once the transaction has begun: its start brings a live directory up to date.
+        person = ctx.person(requester)
         flow, routing = await preview(ctx, session, person, draft, resource=resource)
         if draft.integration not in ctx.integrations:
             raise InvalidRequest(

@@ -213,3 +213,38 @@ def test_audit_verify_passes_then_fails_after_an_edit(cli: Cli) -> None:
         connection.execute("DELETE FROM audit_events WHERE seq = 3")
     gone = cli("audit", "verify", config=config)
     assert gone.exit_code == 1 and "removed" in gone.output
+
+
+def test_approvers_for_names_the_manager_and_why(cli: Cli) -> None:
+    from tests.support.managers import manager_changes
+
+    cli.env = dict(cli.env, ATLAS_KEYS='{"public_key": "a", "private_key": "b"}')
+    data = cli_config()
+    changes = manager_changes()
+    data["directory"] = changes["directory"]
+    data["access_flows"][0]["approvers"] = "manager"
+    seed(cli, data)
+    config = cli.write(data)
+    result, found = approvers(cli, config, "alice@example.com", "database:analytics")
+    assert result.exit_code == 0, result.output
+    assert found["approvers"] == [
+        {"email": "dave@example.com", "name": "Dave Kim", "reason": "manager of Alice Doe"}
+    ]
+    # Carol has no manager: the integration owners, saying so.
+    result, found = approvers(cli, config, "carol@example.com", "database:analytics")
+    assert [a["reason"] for a in found["approvers"]] == [
+        "integration owner of prod-atlas (the requester has no manager)"
+    ]
+    text = cli(
+        "approvers-for",
+        "--requester",
+        "alice@example.com",
+        "--integration",
+        "prod-atlas",
+        "--resource",
+        "database:analytics",
+        "--permission",
+        "read",
+        config=config,
+    )
+    assert "manager of Alice Doe" in text.output

@@ -132,3 +132,14 @@ def test_console_script_runs(tmp_path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_check_config_fails_when_the_scim_token_is_not_set(cli: Cli) -> None:
+    data = with_secret_file(example_data(), cli)
+    data.setdefault("directory", {})["scim"] = {"token": "env:GATEPASS_SCIM_TOKEN"}
+    config = cli.write(data)
+    result = cli("check-config", config=config)
+    assert result.exit_code == 1
+    assert "GATEPASS_SCIM_TOKEN" in result.output
+    cli.env = dict(cli.env, GATEPASS_SCIM_TOKEN="scim-token-0123456789abcdef")
+    assert cli("check-config", config=config).exit_code == 0

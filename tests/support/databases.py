@@ -63,6 +63,10 @@ TABLES = (
     "jobs",
     "requests",
     "seen_deliveries",
+    "directory_users",
+    "directory_groups",
+    "directory_members",
+    "directory_state",
 )
 
 
