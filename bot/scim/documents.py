@@ -25,7 +25,7 @@ from scim2_models import (
     User,
 )
 
-from core.use_cases.directory import (
+from core.use_cases.provisioning import (
     GroupInput,
     GroupRecord,
     ProvisioningError,

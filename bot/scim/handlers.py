@@ -38,8 +38,8 @@ from bot.scim.documents import (
     version_of,
 )
 from core.context import Context
-from core.use_cases import directory as provisioning
-from core.use_cases.directory import ProvisioningError
+from core.use_cases import directory_listing, group_provisioning, user_provisioning
+from core.use_cases.provisioning import ProvisioningError
 
 log = logging.getLogger("gatepass.scim")
 BASE = "/scim/v2"
@@ -149,9 +149,9 @@ class Scim:
         if fast is not None:
             key = {"username": "user_name", "externalid": "external_id"}[fast.group(1).lower()]
             value = json.loads(f'"{fast.group(2)}"')
-            records = await provisioning.list_users(self.ctx, **{key: value})
+            records = await directory_listing.list_users(self.ctx, **{key: value})
         else:
-            records = await provisioning.list_users(self.ctx)
+            records = await directory_listing.list_users(self.ctx)
         base = self._base(request)
         models = [user_model(r, base) for r in records]
         if compiled is not None:
@@ -160,14 +160,14 @@ class Scim:
 
     async def create_user(self, request: web.Request) -> web.StreamResponse:
         data = user_input(parse_user(await self._body(request)))
-        record = await provisioning.create_user(self.ctx, data)
+        record = await user_provisioning.create_user(self.ctx, data)
         model = user_model(record, self._base(request))
         response = scim_json(dump(model), status=201, version=record.row.version)
         response.headers["Location"] = str(model.meta.location if model.meta else "")
         return response
 
     async def get_user(self, request: web.Request) -> web.StreamResponse:
-        record = await provisioning.get_user(self.ctx, request.match_info["id"])
+        record = await directory_listing.get_user(self.ctx, request.match_info["id"])
         model = user_model(record, self._base(request))
         return scim_json(
             dump(model, self._parameters(request, ScimUser)), version=record.row.version
@@ -175,7 +175,7 @@ class Scim:
 
     async def replace_user(self, request: web.Request) -> web.StreamResponse:
         data = user_input(parse_user(await self._body(request)))
-        record = await provisioning.replace_user(
+        record = await user_provisioning.replace_user(
             self.ctx,
             request.match_info["id"],
             data,
@@ -185,10 +185,10 @@ class Scim:
 
     async def patch_user(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
-        current = await provisioning.get_user(self.ctx, request.match_info["id"])
+        current = await directory_listing.get_user(self.ctx, request.match_info["id"])
         expected = version_of(request.headers.get("If-Match"))
         patched = patch_user(current, self._base(request), body)
-        record = await provisioning.replace_user(
+        record = await user_provisioning.replace_user(
             self.ctx,
             current.row.id,
             user_input(patched),
@@ -197,7 +197,7 @@ class Scim:
         return scim_json(dump(user_model(record, self._base(request))), version=record.row.version)
 
     async def delete_user(self, request: web.Request) -> web.StreamResponse:
-        await provisioning.delete_user(self.ctx, request.match_info["id"])
+        await user_provisioning.delete_user(self.ctx, request.match_info["id"])
         return web.Response(status=204)
 
     # ---------------------------------------------------------------- Groups
@@ -207,11 +207,11 @@ class Scim:
         compiled = ScimFilter[Group](text) if text else None
         fast = FAST_GROUP.match(text) if text else None
         if fast is not None and fast.group(1).lower() == "displayname":
-            records = await provisioning.list_groups(
+            records = await directory_listing.list_groups(
                 self.ctx, display_name=json.loads(f'"{fast.group(2)}"')
             )
         else:
-            records = await provisioning.list_groups(self.ctx)
+            records = await directory_listing.list_groups(self.ctx)
         base = self._base(request)
         models = [group_model(r, base) for r in records]
         if compiled is not None:
@@ -220,20 +220,20 @@ class Scim:
 
     async def create_group(self, request: web.Request) -> web.StreamResponse:
         data = group_input(parse_group(await self._body(request)))
-        record = await provisioning.create_group(self.ctx, data)
+        record = await group_provisioning.create_group(self.ctx, data)
         model = group_model(record, self._base(request))
         response = scim_json(dump(model), status=201, version=record.row.version)
         response.headers["Location"] = str(model.meta.location if model.meta else "")
         return response
 
     async def get_group(self, request: web.Request) -> web.StreamResponse:
-        record = await provisioning.get_group(self.ctx, request.match_info["id"])
+        record = await directory_listing.get_group(self.ctx, request.match_info["id"])
         model = group_model(record, self._base(request))
         return scim_json(dump(model, self._parameters(request, Group)), version=record.row.version)
 
     async def replace_group(self, request: web.Request) -> web.StreamResponse:
         data = group_input(parse_group(await self._body(request)))
-        record = await provisioning.replace_group(
+        record = await group_provisioning.replace_group(
             self.ctx,
             request.match_info["id"],
             data,
@@ -243,10 +243,10 @@ class Scim:
 
     async def patch_group(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
-        current = await provisioning.get_group(self.ctx, request.match_info["id"])
+        current = await directory_listing.get_group(self.ctx, request.match_info["id"])
         expected = version_of(request.headers.get("If-Match"))
         patched = patch_group(current, self._base(request), body)
-        record = await provisioning.replace_group(
+        record = await group_provisioning.replace_group(
             self.ctx,
             current.row.id,
             group_input(patched),
@@ -255,7 +255,7 @@ class Scim:
         return scim_json(dump(group_model(record, self._base(request))), version=record.row.version)
 
     async def delete_group(self, request: web.Request) -> web.StreamResponse:
-        await provisioning.delete_group(self.ctx, request.match_info["id"])
+        await group_provisioning.delete_group(self.ctx, request.match_info["id"])
         return web.Response(status=204)
 
     # ---------------------------------------------------------------- discovery

@@ -9,7 +9,7 @@ from bot.platform import PlatformParts, left_out
 from bot.scim.handlers import Scim
 from core.config.settings import Settings
 from core.context import Context
-from core.use_cases import directory as provisioning
+from core.use_cases import directory_loading
 
 log = logging.getLogger("gatepass")
 
@@ -21,8 +21,8 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
 
     async def prepare() -> None:
         try:
-            from_scim, from_config = await provisioning.load(ctx)
-        except provisioning.Contradiction as both:
+            from_scim, from_config = await directory_loading.load(ctx)
+        except directory_loading.Contradiction as both:
             raise SystemExit(f"gatepass cannot start: {both} ({settings.config_path})") from None
         log.info(
             "directory: %d people from SCIM (the identity provider's word for everyone it "

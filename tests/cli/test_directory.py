@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from core.context import Context
-from core.use_cases import directory
-from core.use_cases.directory import GroupInput, UserInput
+from core.use_cases import group_provisioning, user_provisioning
+from core.use_cases.provisioning import GroupInput, UserInput
 from tests.cli.conftest import Cli
 from tests.cli.test_admin_commands import seed
 from tests.support.domain import BASE_CONFIG
@@ -32,13 +32,13 @@ def _config() -> dict[str, Any]:
 
 
 async def _provision(ctx: Context) -> None:
-    zoe = await directory.create_user(
+    zoe = await user_provisioning.create_user(
         ctx,
         UserInput(
             "zoe@example.com", "zoe@example.com", "Zoe Park", attributes={"department": "Data"}
         ),
     )
-    yuri = await directory.create_user(
+    yuri = await user_provisioning.create_user(
         ctx,
         UserInput(
             "yuri@example.com",
@@ -48,11 +48,13 @@ async def _provision(ctx: Context) -> None:
             attributes={"department": "Data"},
         ),
     )
-    gone = await directory.create_user(
+    gone = await user_provisioning.create_user(
         ctx, UserInput("gone@example.com", "gone@example.com", "Gone Away", manager_id=zoe.row.id)
     )
-    await directory.create_group(ctx, GroupInput("dba", member_ids=(yuri.row.id, gone.row.id)))
-    await directory.replace_user(
+    await group_provisioning.create_group(
+        ctx, GroupInput("dba", member_ids=(yuri.row.id, gone.row.id))
+    )
+    await user_provisioning.replace_user(
         ctx,
         gone.row.id,
         UserInput(
