@@ -18,7 +18,7 @@ from core.domain.ports import IntegrationError
 from core.domain.views import RequestView
 from core.runtime import build_context
 from core.storage import migrations
-from core.use_cases import admin, eligibility, grants, people, reads
+from core.use_cases import admin, directory_loading, eligibility, grants, people, reads
 
 ADMIN = "admin (cli)"
 
@@ -28,6 +28,10 @@ async def context(settings: Settings, *, integrations: bool = False) -> AsyncIte
     await migrations.upgrade_async(settings.database_url)
     ctx = build_context(settings, integrations=None if integrations else {})
     try:
+        try:  # the people provisioned over SCIM, before any command looks someone up
+            await directory_loading.load(ctx)
+        except directory_loading.Contradiction as both:
+            fail(f"{both} ({settings.config_path})")
         yield ctx
     finally:
         await ctx.store.close()

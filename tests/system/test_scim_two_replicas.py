@@ -242,12 +242,6 @@ async def test_replica_b_answers_what_replica_a_provisioned_and_changed(
         assert erin is not None and [g["display"] for g in erin["groups"]] == ["dba"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`gatepass approvers-for` looks the requester up before any transaction has loaded "
-    "the SCIM-provisioned directory (bot/admin.py context), so a SCIM person is 'not in "
-    "Gatepass's directory'",
-)
 async def test_approvers_for_follows_a_group_change_made_through_a_replica(
     tmp_path: Path, postgres_url: str, encryption_key: str
 ) -> None:
