@@ -68,7 +68,7 @@ async def grant_step(ctx: Context, job: Job) -> Reschedule | None:
         raise PermanentFailure("no encryption key is configured, so no password can be handed over")
     try:
         async with integration_accounts.leased(
-            ctx, request.integration, request.requester, f"job:{job.id}"
+            ctx, request.integration, request.requester, f"job:{job.id}", worker=job.locked_by
         ) as lease:
             return await _grant_under_lease(ctx, request, lease)
     except AccountBusy as busy:
@@ -216,7 +216,7 @@ async def end_step(ctx: Context, job: Job) -> Reschedule | None:
         return None
     try:
         async with integration_accounts.leased(
-            ctx, request.integration, request.requester, f"job:{job.id}"
+            ctx, request.integration, request.requester, f"job:{job.id}", worker=job.locked_by
         ) as lease:
             await _end_under_lease(ctx, request.id, end, lease)
     except AccountBusy as busy:

@@ -245,7 +245,9 @@ async def refresh(ctx: Context, job: Job) -> Reschedule | None:
             )
         for person in people:
             try:
-                async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
+                async with integration_accounts.leased(
+                    ctx, name, person, f"job:{job.id}", worker=job.locked_by
+                ) as lease:
                     await _refresh_person(ctx, lease)
             except AccountBusy:
                 continue  # another job is changing the account (or took it over): next time
@@ -295,7 +297,9 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
     if name not in ctx.integrations:
         return None
     try:
-        async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
+        async with integration_accounts.leased(
+            ctx, name, person, f"job:{job.id}", worker=job.locked_by
+        ) as lease:
             async with ctx.store.reading() as session:
                 state = await integration_accounts.load_state(session, name, person)
                 row = await session.get(IntegrationAccount, (name, person))
@@ -330,8 +334,12 @@ async def prune(ctx: Context, job: Job) -> None:
 
 STEPS: dict[str, JobKind] = {
     Kind.GRANT: JobKind(granting.grant_step, give_up=granting.grant_gave_up),
-    Kind.EXPIRE: JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
-    Kind.REVOKE: JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
+    Kind.EXPIRE: JobKind(
+        granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True, urgent=True
+    ),
+    Kind.REVOKE: JobKind(
+        granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True, urgent=True
+    ),
     Kind.REMIND: JobKind(remind),
     Kind.PENDING_TIMEOUT: JobKind(pending_timeout),
     Kind.WARN_EXPIRY: JobKind(warn_expiry),

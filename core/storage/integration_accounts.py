@@ -5,7 +5,8 @@ The lease lets one job at a time compute and apply the union of a person's grant
 long as a job's own lease (``jobs.lease``) and is renewed while the job works under it, however
 long an Atlas call takes; when a renewal fails (another holder took the account over, or the
 database refused) the work under the lease is cut short and ``LeaseLost`` raised, so that the
-job runs again later instead of writing over someone else's change.
+job runs again later instead of writing over someone else's change. A lease whose holder's
+worker is dead (its heartbeat stale, see ``core.storage.workers``) is free to take over at once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlmodel import col, select
 from core.context import Context
 from core.domain.lifecycle import Status
 from core.domain.ports import AccessGrant, AccountState, ResourceRef
+from core.storage import workers
 from core.storage.models import AccessRequest, IntegrationAccount
 
 log = logging.getLogger("gatepass.jobs")
@@ -102,8 +104,11 @@ async def try_acquire(
     *,
     now: datetime,
     length: timedelta,
+    worker: str | None = None,
+    stale_after: timedelta | None = None,
 ) -> bool:
-    """Take the account's lease in the caller's transaction; False when another holds it."""
+    """Take the account's lease in the caller's transaction; False when another holds it and
+    its worker is not known dead (a heartbeat older than ``stale_after``)."""
     row = await session.get(IntegrationAccount, (integration, person), with_for_update=True)
     if row is None:
         session.add(
@@ -112,13 +117,22 @@ async def try_acquire(
                 person=person,
                 locked_by=holder,
                 locked_until=now + length,
+                locked_by_worker=worker,
             )
         )
         await session.flush()
         return True
-    if row.locked_by not in (None, holder) and row.locked_until and row.locked_until > now:
+    held = row.locked_by not in (None, holder) and row.locked_until and row.locked_until > now
+    if (
+        held
+        and stale_after is not None
+        and await workers.is_dead(session, row.locked_by_worker, now=now, stale_after=stale_after)
+    ):
+        log.info("taking over the lease on %s/%s: %s is dead", integration, person, row.locked_by)
+        held = False
+    if held:
         return False
-    row.locked_by, row.locked_until = holder, now + length
+    row.locked_by, row.locked_until, row.locked_by_worker = holder, now + length, worker
     return True
 
 
@@ -159,25 +173,33 @@ async def release(session: AsyncSession, integration: str, person: str, holder: 
             col(IntegrationAccount.person) == person,
             col(IntegrationAccount.locked_by) == holder,
         )
-        .values(locked_by=None, locked_until=None)
+        .values(locked_by=None, locked_until=None, locked_by_worker=None)
     )
 
 
 @asynccontextmanager
 async def leased(
-    ctx: Context, integration: str, person: str, holder: str
+    ctx: Context, integration: str, person: str, holder: str, *, worker: str | None = None
 ) -> AsyncIterator[AccountLease]:
-    """Hold the account's lease for the block, renewed while the block runs.
+    """Hold the account's lease for the block, renewed while the block runs. ``worker``: the
+    worker running the holder, so that others can take the lease over when it dies.
 
-    AccountBusy when another holder has it; LeaseLost when it could not be kept, after the
-    block was stopped where it was (an Atlas call in flight is cut short: every integration
+    AccountBusy when another (live) holder has it; LeaseLost when it could not be kept, after
+    the block was stopped where it was (an Atlas call in flight is cut short: every integration
     call is idempotent, and the job's next run starts over from what is stored).
     """
     lease = AccountLease(integration, person, holder, ctx.config.jobs.lease)
     async with ctx.store.transaction() as session:
         now = ctx.clock.now()
         if not await try_acquire(
-            session, integration, person, holder, now=now, length=lease.length
+            session,
+            integration,
+            person,
+            holder,
+            now=now,
+            length=lease.length,
+            worker=worker,
+            stale_after=ctx.config.jobs.heartbeat_timeout,
         ):
             raise AccountBusy(f"{integration}/{person} is busy")
     try:

@@ -63,6 +63,7 @@ TABLES = (
     "jobs",
     "requests",
     "seen_deliveries",
+    "workers",
 )
 
 
