@@ -32,8 +32,10 @@ class Outcome(enum.StrEnum):
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.APPROVED, Status.DENIED, Status.CANCELLED, Status.TIMED_OUT}),
-    Status.APPROVED: frozenset({Status.GRANTING}),
-    Status.GRANTING: frozenset({Status.ACTIVE, Status.FAILED}),
+    Status.APPROVED: frozenset({Status.GRANTING, Status.REVOKED}),
+    # A grant's window starts when its access is made, before Atlas reports it usable: it can
+    # end (expire, be revoked) while still granting.
+    Status.GRANTING: frozenset({Status.ACTIVE, Status.FAILED, Status.EXPIRED, Status.REVOKED}),
     Status.ACTIVE: frozenset({Status.EXPIRED, Status.REVOKED}),
 }
 ACTION = {

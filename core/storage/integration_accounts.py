@@ -1,5 +1,5 @@
 """A person's account in an integration: its remembered state, its lease, and the union rule's
-inputs (the person's active grants there).
+inputs (every grant of the person there whose window is running).
 
 The lease lets one job at a time compute and apply the union of a person's grants. It lasts as
 long as a job's own lease (``jobs.lease``) and is renewed while the job works under it, however
@@ -7,6 +7,10 @@ long an Atlas call takes; when a renewal fails (another holder took the account 
 database refused) the work under the lease is cut short and ``LeaseLost`` raised, so that the
 job runs again later instead of writing over someone else's change. A lease whose holder's
 worker is dead (its heartbeat stale, see ``core.storage.workers``) is free to take over at once.
+
+The union counts every grant in flight — granting or active — whose window has started and not
+ended: a grant still waiting for Atlas to deploy it, or one whose Atlas call a crash cut off,
+may already give access, so nothing else may take that access away.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from core.storage.models import AccessRequest, IntegrationAccount
 log = logging.getLogger("gatepass.jobs")
 RENEW_EVERY = 1 / 3  # of the lease
 DATABASE_ERRORS = (sa.exc.SQLAlchemyError, OSError)
+IN_FLIGHT = (Status.GRANTING, Status.ACTIVE)  # a grant's access may exist in these statuses
 
 
 class AccountBusy(Exception):
@@ -82,18 +87,27 @@ def access_grant(request: AccessRequest, *, ends_at: datetime | None = None) -> 
     )
 
 
-async def active_grants(
-    session: AsyncSession, integration: str, person: str, *, exclude: str | None = None
+async def live_grants(
+    session: AsyncSession,
+    integration: str,
+    person: str,
+    *,
+    now: datetime,
+    exclude: str | None = None,
 ) -> list[AccessGrant]:
+    """The person's grants there whose window runs at ``now`` (granting or active), soonest
+    end first: the union the account's access must be."""
     query = select(AccessRequest).where(
         col(AccessRequest.integration) == integration,
         col(AccessRequest.requester) == person,
-        col(AccessRequest.status) == Status.ACTIVE.value,
+        col(AccessRequest.status).in_([status.value for status in IN_FLIGHT]),
+        col(AccessRequest.starts_at).is_not(None),
+        col(AccessRequest.ends_at) > now,
     )
     if exclude is not None:
         query = query.where(AccessRequest.id != exclude)
     rows = (await session.execute(query.order_by(col(AccessRequest.ends_at)))).scalars()
-    return [access_grant(r) for r in rows if r.ends_at is not None]
+    return [access_grant(r) for r in rows]
 
 
 async def try_acquire(
@@ -272,13 +286,14 @@ async def save_state(
     if row is None:
         row = IntegrationAccount(integration=integration, person=person)
         session.add(row)
-    if state is None:
+    if state is None:  # the account is gone, and its password with it
         row.username, row.password_set_at, row.created_by_gatepass, row.extra = (
             None,
             None,
             False,
             {},
         )
+        row.password_ciphertext = None
     else:
         row.username, row.password_set_at = state.username, state.password_set_at
         row.created_by_gatepass, row.extra = state.created_by_gatepass, dict(state.extra)

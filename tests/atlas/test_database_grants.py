@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.domain.ports import AccessGrant, AccountState, IntegrationError
+from core.domain.ports import AccessGrant, AccessMissing, AccountState, IntegrationError
 from core.integrations.atlas import username_for
 from core.integrations.atlas.users import parse_atlas_time
 from tests.atlas.conftest import FakeClock
@@ -124,6 +124,18 @@ async def test_ready_flips_from_pending_to_applied(
     assert await database.ready(grant, account=result.account) is False
     assert await database.ready(grant, account=result.account) is False
     assert await database.ready(grant, account=result.account) is True
+
+
+async def test_ready_reports_a_user_gone_meanwhile(
+    database, atlas: FakeAtlas, make_grant: MakeGrant
+) -> None:
+    atlas.pending_polls = 0
+    grant = make_grant("database", "analytics", "read")
+    result = await database.grant(grant, active=[grant], account=None)
+    del atlas.users[PROJECT_ID][result.account.username]
+
+    with pytest.raises(AccessMissing, match="is gone"):
+        await database.ready(grant, account=result.account)
 
 
 async def test_private_endpoint_connection_string_is_chosen_when_configured(
