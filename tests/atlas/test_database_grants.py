@@ -41,7 +41,7 @@ async def test_grant_creates_a_scoped_user_with_exactly_the_granted_role(
     assert {"key": "managed-by", "value": "gatepass"} in user["labels"]
     expiry = parse_atlas_time(user["deleteAfterDate"])
     assert expiry is not None
-    assert grant.ends_at < expiry <= grant.ends_at + timedelta(minutes=15)
+    assert grant.ends_at < expiry <= grant.ends_at + timedelta(minutes=2)
     assert expiry < clock.now() + timedelta(days=7)
     assert result.password is not None
     assert atlas.passwords[(PROJECT_ID, username)] == result.password.reveal()

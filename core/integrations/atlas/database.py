@@ -1,8 +1,8 @@
 """Database access (integration type ``mongodb-atlas``): one Atlas database user per person.
 
 The user's roles are the union of the person's grants in flight, it is always scoped to the
-configured cluster, carries Gatepass's labels, and has a ``deleteAfterDate`` shortly after its
-last grant ends, so Atlas removes it even if Gatepass is down at that moment.
+configured cluster, carries Gatepass's labels, and has a ``deleteAfterDate`` a minute after its
+last grant ends (``users.GRACE``), so Atlas removes it even if Gatepass is down at that moment.
 """
 
 from __future__ import annotations
