@@ -222,12 +222,17 @@ class AccessFlow(Strict):
     require_approval_reason: bool = False
     pending_timeout: timedelta = timedelta(hours=24)
     reminders: tuple[timedelta, ...] = ()
+    # The longest a grant may last with all its extensions (none: no cap).
+    max_total_duration: timedelta | None = None
 
     _durations = field_validator("durations", "reminders", mode="before")(
         classmethod(lambda cls, v: tuple(_duration(x) for x in v) if isinstance(v, list) else v)
     )
     _timeout = field_validator("pending_timeout", mode="before")(
         classmethod(lambda cls, v: _duration(v))
+    )
+    _total = field_validator("max_total_duration", mode="before")(
+        classmethod(lambda cls, v: None if v is None else _duration(v))
     )
 
     @field_validator("resources")
@@ -251,6 +256,12 @@ class AccessFlow(Strict):
                 )
         if isinstance(self.approvers, tuple) and not self.approvers:
             raise ValueError("approvers: name at least one {attribute, value}")
+        if self.max_total_duration is not None and self.max_total_duration < self.max_duration:
+            raise ValueError(
+                f"max_total_duration ({format_duration(self.max_total_duration)}) is shorter "
+                f"than the longest of durations ({format_duration(self.max_duration)}): no "
+                "grant could be given in full"
+            )
         return self
 
     @property

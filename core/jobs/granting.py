@@ -5,7 +5,8 @@ Every step is idempotent. It reads where the request stands and does only what i
 ready; one that finds the window over does nothing (its expiry, due, removes the access).
 Under the person's account lease: the window is written (``core.jobs.windows``), the
 integration called with the union of the person's grants in flight, and what it gave recorded
-in its own transaction before waiting for Atlas to deploy it.
+in its own transaction before waiting for Atlas to deploy it. An extension is applied to the
+grant it extends instead (``core.jobs.extending``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from core.context import Context
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
 from core.domain.ports import AccessMissing, GrantResult, IntegrationError
-from core.jobs import passwords, windows
+from core.jobs import extending, passwords, windows
 from core.jobs.kinds import (
     ExpireJob,
     GrantJob,
@@ -75,6 +76,9 @@ async def _grant_under_lease(
         grant = await session.get(Grant, request_id)
     if request is None or request.status != Status.GRANTING:
         return None  # revoked meanwhile
+    extension = request.extends_request_id and not windows.started(request)
+    if extension and await extending.extend(ctx, request, lease):
+        return None
     if windows.over(request, ctx.clock.now()):
         return None  # the window ran out first: its expiry is due and removes the access
     if grant is None:

@@ -1,18 +1,22 @@
 """A grant's window is its access: it starts when the call that gives the access succeeds (not
 when Atlas reports it deployed), ends at that start plus the duration even while still
-granting."""
+granting, and an extension may not take a grant past its flow's max_total_duration."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from core.config.schema import ConfigError, parse_config
+from core.domain.errors import InvalidRequest
 from core.domain.lifecycle import Status
 from core.domain.messages import AccessEnded, AccessReady
 from core.domain.ports import IntegrationError
 from core.storage.request_views import load_view
-from core.use_cases import grants
+from core.use_cases import grants, requests
 from tests.core.test_job_flows import READ, approved
-from tests.support.domain import Domain
+from tests.support.domain import Domain, config_with, make_domain
 
 
 async def view(domain: Domain, request_id: str):  # type: ignore[no-untyped-def]
@@ -74,3 +78,39 @@ async def test_a_revoke_while_granting_removes_what_was_made(domain: Domain) -> 
     await domain.run_jobs()
     assert (await view(domain, request_id)).status is Status.REVOKED
     assert domain.atlas.accounts == {}
+
+
+async def test_extensions_stop_at_the_flows_max_total_duration(
+    database_url: str, encryption_key: str
+) -> None:
+    config = config_with()
+    config["access_flows"][0]["durations"] = ["15m", "1h"]
+    config["access_flows"][0]["max_total_duration"] = "2h"
+    domain = await make_domain(database_url, encryption_key, config)
+    request_id = await approved(domain)
+    await domain.run_jobs()
+
+    async def extend(minutes: int) -> str:
+        extension = await requests.extend(
+            domain.ctx,
+            actor="alice@example.com",
+            request_id=request_id,
+            duration=timedelta(minutes=minutes),
+            justification="the report runs late",
+            platform="slack",
+        )
+        return extension.id
+
+    await extend(60)
+    with pytest.raises(InvalidRequest, match="at most 0 seconds more") as refused:
+        await extend(15)
+    assert refused.value.field == "duration"
+    assert "2 hours in all" in str(refused.value)
+    await domain.ctx.store.close()
+
+
+def test_a_total_cap_below_the_longest_duration_is_a_config_error() -> None:
+    config = config_with()
+    config["access_flows"][0]["max_total_duration"] = "2h"  # the flow offers 4h and 8h
+    with pytest.raises(ConfigError, match=r"max_total_duration \(2h\) is shorter than the longest"):
+        parse_config(config)
