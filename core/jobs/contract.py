@@ -9,7 +9,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,7 +94,6 @@ class JobKind:
     give_up: GiveUp | None = None
     retry_forever: bool = False  # revocations: never stop trying; owners are told on give_up
     urgent: bool = False  # claimed before the other kinds when both are due (revocations)
-    max_wait: timedelta | None = None  # None: the worker's (jobs.max_wait)
 
 
 @dataclass

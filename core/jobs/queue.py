@@ -114,7 +114,7 @@ class Worker:
         return sa.or_(
             col(Job.locked_until).is_(None),
             col(Job.locked_until) < now,
-            workers.dead(col(Job.locked_by), now=now, timeout=self.heartbeat_timeout),
+            workers.dead(col(Job.locked_by), now=now, stale_after=self.heartbeat_timeout),
         )
 
     async def claim(self, limit: int) -> list[Job]:
@@ -246,9 +246,8 @@ class Worker:
         (a kind that retries for ever tells its give_up and keeps waiting)."""
         now = self.ctx.clock.now()
         since = job.waiting_since or now
-        limit = kind.max_wait or self.max_wait
-        assert limit is not None
-        if now - since >= limit:
+        assert self.max_wait is not None
+        if now - since >= self.max_wait:
             error = f"still not done after {describe_duration(now - since)}: {outcome.note}"
             log.warning("job %s (%s) waited too long: %s", job.id, job.kind, error)
             if not kind.retry_forever:

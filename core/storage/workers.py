@@ -37,11 +37,13 @@ async def beat(session: AsyncSession, worker_id: str, *, now: datetime) -> None:
         )
 
 
-def dead(worker: Any, *, now: datetime, timeout: timedelta) -> sa.ColumnElement[bool]:
+def dead(worker: Any, *, now: datetime, stale_after: timedelta) -> sa.ColumnElement[bool]:
     """SQL: the worker named by the column (or value) ``worker`` has a heartbeat, and it is
     stale. A holder with no heartbeat row at all (a release without heartbeats, in a rolling
     upgrade) is not known dead: its lease lasts until it runs out, as before."""
-    return sa.exists().where(col(WorkerBeat.id) == worker, col(WorkerBeat.seen_at) < now - timeout)
+    return sa.exists().where(
+        col(WorkerBeat.id) == worker, col(WorkerBeat.seen_at) < now - stale_after
+    )
 
 
 async def is_dead(
@@ -49,7 +51,7 @@ async def is_dead(
 ) -> bool:
     if worker is None:
         return False
-    found = await session.execute(sa.select(dead(worker, now=now, timeout=stale_after)))
+    found = await session.execute(sa.select(dead(worker, now=now, stale_after=stale_after)))
     return bool(found.scalar())
 
 
