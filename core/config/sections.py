@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.config.secrets import SecretRef
-from core.domain.durations import parse_duration
+from core.domain.durations import format_duration, parse_duration
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ATLAS_URL = "https://cloud.mongodb.com"
@@ -261,12 +261,17 @@ class AccessFlow(Strict):
     require_approval_reason: bool = False
     pending_timeout: timedelta = timedelta(hours=24)
     reminders: tuple[timedelta, ...] = ()
+    # The longest a grant may last with all its extensions (none: no cap).
+    max_total_duration: timedelta | None = None
 
     _durations = field_validator("durations", "reminders", mode="before")(
         classmethod(lambda cls, v: tuple(_duration(x) for x in v) if isinstance(v, list) else v)
     )
     _timeout = field_validator("pending_timeout", mode="before")(
         classmethod(lambda cls, v: _duration(v))
+    )
+    _total = field_validator("max_total_duration", mode="before")(
+        classmethod(lambda cls, v: None if v is None else _duration(v))
     )
 
     @field_validator("resources")
@@ -290,6 +295,12 @@ class AccessFlow(Strict):
                 )
         if isinstance(self.approvers, tuple) and not self.approvers:
             raise ValueError("approvers: name at least one {attribute, value}")
+        if self.max_total_duration is not None and self.max_total_duration < self.max_duration:
+            raise ValueError(
+                f"max_total_duration ({format_duration(self.max_total_duration)}) is shorter "
+                f"than the longest of durations ({format_duration(self.max_duration)}): no "
+                "grant could be given in full"
+            )
         return self
 
     @property
@@ -316,7 +327,31 @@ class JobsConfig(Strict):
     max_attempts: int = Field(8, ge=1, le=100)
     discovery_interval: timedelta = timedelta(hours=1)
     reconcile_interval: timedelta = timedelta(minutes=15)
+    # Every worker writes its heartbeat this often; one silent for heartbeat_timeout is dead,
+    # and the leases it held (of jobs, of accounts) are free to take over.
+    heartbeat: timedelta = timedelta(seconds=1)
+    heartbeat_timeout: timedelta = timedelta(seconds=5)
+    # A job that keeps answering "not yet" (waiting for Atlas to deploy, for a busy account)
+    # fails visibly after this long instead of waiting for ever.
+    max_wait: timedelta = timedelta(minutes=30)
 
     _d = field_validator(
-        "poll_interval", "lease", "discovery_interval", "reconcile_interval", mode="before"
+        "poll_interval",
+        "lease",
+        "discovery_interval",
+        "reconcile_interval",
+        "heartbeat",
+        "heartbeat_timeout",
+        "max_wait",
+        mode="before",
     )(classmethod(lambda cls, v: _duration(v)))
+
+    @model_validator(mode="after")
+    def _heartbeats(self) -> JobsConfig:
+        if self.heartbeat_timeout < self.heartbeat * 3:
+            raise ValueError(
+                f"heartbeat_timeout ({format_duration(self.heartbeat_timeout)}) must be at "
+                f"least three heartbeats ({format_duration(self.heartbeat * 3)}): a worker "
+                "missing one beat is not dead"
+            )
+        return self

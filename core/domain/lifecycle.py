@@ -21,6 +21,7 @@ class Status(enum.StrEnum):
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
     FAILED = "failed"
+    EXTENDED = "extended"  # an extension, added to the grant it extends (whose window runs on)
 
 
 class Outcome(enum.StrEnum):
@@ -32,8 +33,12 @@ class Outcome(enum.StrEnum):
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.APPROVED, Status.DENIED, Status.CANCELLED, Status.TIMED_OUT}),
-    Status.APPROVED: frozenset({Status.GRANTING}),
-    Status.GRANTING: frozenset({Status.ACTIVE, Status.FAILED}),
+    Status.APPROVED: frozenset({Status.GRANTING, Status.REVOKED}),
+    # A grant's window starts when its access is made, before Atlas reports it usable: it can
+    # end (expire, be revoked) while still granting.
+    Status.GRANTING: frozenset(
+        {Status.ACTIVE, Status.FAILED, Status.EXPIRED, Status.REVOKED, Status.EXTENDED}
+    ),
     Status.ACTIVE: frozenset({Status.EXPIRED, Status.REVOKED}),
 }
 ACTION = {
@@ -46,6 +51,7 @@ ACTION = {
     Status.CANCELLED: "request.cancelled",
     Status.TIMED_OUT: "request.timed_out",
     Status.FAILED: "grant.failed",
+    Status.EXTENDED: "extension.applied",
 }
 
 

@@ -161,6 +161,11 @@ class IntegrationError(Exception):
         self.retry_after = retry_after
 
 
+class AccessMissing(IntegrationError):
+    """The access a grant made is gone from the integration (deleted by someone, or expired
+    there): granting again makes it anew."""
+
+
 @runtime_checkable
 class Integration(Protocol):
     """Grants and takes back access in one external system.
@@ -183,7 +188,8 @@ class Integration(Protocol):
     ) -> GrantResult: ...
 
     async def ready(self, grant: AccessGrant, *, account: AccountState) -> bool:
-        """True once the change made by ``grant`` can be used."""
+        """True once the change made by ``grant`` can be used; AccessMissing when the access
+        it made is gone meanwhile."""
         ...
 
     async def revoke(

@@ -257,6 +257,9 @@ def access(view: RequestView) -> Sentence | None:
     if status is Status.FAILED:
         failure = Said(view.failure or "unknown error", lines=True)
         return Sentence(("Granting failed: ", failure), Mark.FAILED)
+    if status is Status.EXTENDED:
+        extended = f"Added to request {view.extends_request_id}: access until "
+        return Sentence((extended, At(view.ends_at)))
     return None
 
 

@@ -19,7 +19,7 @@ from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
 from core.domain.ports import Notifier
-from core.jobs import deprovision, escalation, granting
+from core.jobs import deprovision, ending, escalation, granting, passwords, windows
 from core.jobs.kinds import (
     PERIODIC,
     ApproversNotice,
@@ -36,11 +36,12 @@ from core.jobs.notices import Notices
 from core.jobs.queue import DONE, JobKind, Reschedule, enqueue
 from core.storage import audit, deliveries, integration_accounts, resources, transitions
 from core.storage.integration_accounts import AccountBusy
-from core.storage.models import AccessRequest, Grant, IntegrationAccount, Job
+from core.storage.models import AccessRequest, IntegrationAccount, Job
 from core.use_cases.requests import SYSTEM, locked_request
 
 log = logging.getLogger("gatepass.jobs")
 KEEP_FINISHED_JOBS = timedelta(days=14)
+WARN_SLACK = timedelta(seconds=1)
 
 
 # ------------------------------------------------------------------ pending requests
@@ -100,14 +101,19 @@ async def pending_timeout(ctx: Context, job: Job) -> None:
 
 
 async def warn_expiry(ctx: Context, job: Job) -> None:
+    """Warn the requester before the end; a warning for an end an extension has since moved
+    later does nothing (the one for the new end follows)."""
     step = WarnExpiryJob.of(job)
+    now = ctx.clock.now()
     async with ctx.store.transaction() as session:
         request = await session.get(AccessRequest, step.request_id)
-        if request is None or request.status != Status.ACTIVE:
+        if request is None or request.status != Status.ACTIVE or request.ends_at is None:
             return
+        if now + WARN_SLACK < request.ends_at - windows.warning_time(request):
+            return
+        key = request.ends_at.isoformat()
         await enqueue(
-            session,
-            RequesterNotice.about(request.id, Notice.EXPIRY_WARNING, key="1", at=ctx.clock.now()),
+            session, RequesterNotice.about(request.id, Notice.EXPIRY_WARNING, key=key, at=now)
         )
     ctx.doorbell.ring()
 
@@ -245,7 +251,9 @@ async def refresh(ctx: Context, job: Job) -> Reschedule | None:
             )
         for person in people:
             try:
-                async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
+                async with integration_accounts.leased(
+                    ctx, name, person, f"job:{job.id}", worker=job.locked_by
+                ) as lease:
                     await _refresh_person(ctx, lease)
             except AccountBusy:
                 continue  # another job is changing the account (or took it over): next time
@@ -257,7 +265,7 @@ async def _refresh_person(ctx: Context, lease: integration_accounts.AccountLease
     name, person = lease.integration, lease.person
     async with ctx.store.reading() as session:
         state = await integration_accounts.load_state(session, name, person)
-        active = await integration_accounts.active_grants(session, name, person)
+        active = await integration_accounts.live_grants(session, name, person, now=ctx.clock.now())
     if state is None or not active:
         return
     result = await ctx.integrations[name].refresh(person, active=active, account=state)
@@ -269,9 +277,7 @@ async def _refresh_person(ctx: Context, lease: integration_accounts.AccountLease
         await integration_accounts.confirm(session, lease, now=now)
         await integration_accounts.save_state(session, name, person, result.account)
         if result.password is not None and ctx.vault is not None:
-            grant = await session.get(Grant, latest)
-            if grant is not None:
-                grant.password_ciphertext = ctx.vault.seal(result.password)
+            await passwords.replace_for_all(session, ctx.vault, name, person, result.password)
             await audit.record(
                 session,
                 at=now,
@@ -295,7 +301,9 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
     if name not in ctx.integrations:
         return None
     try:
-        async with integration_accounts.leased(ctx, name, person, f"job:{job.id}") as lease:
+        async with integration_accounts.leased(
+            ctx, name, person, f"job:{job.id}", worker=job.locked_by
+        ) as lease:
             async with ctx.store.reading() as session:
                 state = await integration_accounts.load_state(session, name, person)
                 row = await session.get(IntegrationAccount, (name, person))
@@ -313,7 +321,7 @@ async def cleanup(ctx: Context, job: Job) -> Reschedule | None:
                     detail={"integration": name, "person": person, "username": state.username},
                 )
     except AccountBusy as busy:
-        return Reschedule(ctx.clock.now() + granting.BUSY_RETRY, str(busy))
+        return Reschedule(ctx.clock.now() + windows.BUSY_RETRY, str(busy))
     return None
 
 
@@ -330,8 +338,12 @@ async def prune(ctx: Context, job: Job) -> None:
 
 STEPS: dict[str, JobKind] = {
     Kind.GRANT: JobKind(granting.grant_step, give_up=granting.grant_gave_up),
-    Kind.EXPIRE: JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
-    Kind.REVOKE: JobKind(granting.end_step, give_up=granting.end_keeps_failing, retry_forever=True),
+    Kind.EXPIRE: JobKind(
+        ending.end_step, give_up=ending.end_keeps_failing, retry_forever=True, urgent=True
+    ),
+    Kind.REVOKE: JobKind(
+        ending.end_step, give_up=ending.end_keeps_failing, retry_forever=True, urgent=True
+    ),
     Kind.REMIND: JobKind(remind),
     Kind.PENDING_TIMEOUT: JobKind(pending_timeout),
     Kind.WARN_EXPIRY: JobKind(warn_expiry),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self, get_type_hints
 
 from core.domain.lifecycle import Status
@@ -42,6 +42,11 @@ class Kind(enum.StrEnum):
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
 FIRST_ASK = "0"  # the approvers' round of a request's first ask (later: reminder rounds)
 UNREACHABLE_ROUND = "unreachable"  # the round that asks the owners when nobody was reachable
+
+
+def _stamp(moment: datetime) -> str:
+    """A moment in a dedupe key, to the microsecond: two ends are one job only if equal."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,9 @@ class ExpireJob(JobPayload):
 
     @classmethod
     def at_end(cls, request_id: str, *, ends_at: datetime) -> JobSpec:
-        return cls(request_id).spec(f"expire:{request_id}", at=ends_at)
+        """Queued for each end the grant's window has had (its tentative start, the start
+        recorded, each extension); one whose end has since moved later does nothing."""
+        return cls(request_id).spec(f"expire:{request_id}:{_stamp(ends_at)}", at=ends_at)
 
 
 @dataclass(frozen=True)
@@ -153,8 +160,9 @@ class WarnExpiryJob(JobPayload):
     request_id: str
 
     @classmethod
-    def before_end(cls, request_id: str, *, at: datetime) -> JobSpec:
-        return cls(request_id).spec(f"warn:{request_id}", at=at)
+    def before_end(cls, request_id: str, *, ends_at: datetime, at: datetime) -> JobSpec:
+        """One per end of the window (an extension moves it, and warns again later)."""
+        return cls(request_id).spec(f"warn:{request_id}:{_stamp(ends_at)}", at=at)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,14 @@
 
 Jobs are rows: written in the same transaction as the state change that causes them
 (transactional outbox), claimed by due time with a lease (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL; SQLite's single writer lock elsewhere), renewed while they run, taken over when a
-worker dies, retried with exponential backoff and jitter. A dedupe key keeps a step from ever
-being queued twice.
+PostgreSQL; SQLite's single writer lock elsewhere), renewed while they run, retried with
+exponential backoff and jitter. A dedupe key keeps a step from ever being queued twice.
+
+Every worker writes a heartbeat (``core.storage.workers``) each tick; a job leased by a worker
+whose heartbeat went stale is taken over at once, not when its lease runs out. Urgent kinds
+(revocations and expiries) are claimed before the others when both are due. A handler that
+keeps answering "not yet" (``Reschedule``) has a deadline (``jobs.max_wait``): past it the job
+fails visibly, never waits silently for ever.
 """
 
 from __future__ import annotations
@@ -15,113 +20,61 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core import logs, metrics
 from core.context import Context
+from core.domain.durations import describe_duration
 from core.domain.ports import IntegrationError
-from core.storage.models import Job, JobState
-from core.storage.upsert import insert_or_ignore
+from core.jobs.contract import (
+    DEAD,
+    DEFAULT_ATTEMPTS,
+    DONE,
+    QUEUED,
+    Backoff,
+    Bell,
+    GiveUp,
+    Handler,
+    JobKind,
+    JobSpec,
+    PermanentFailure,
+    Reschedule,
+    enqueue,
+)
+from core.storage import workers
+from core.storage.models import Job
 
 log = logging.getLogger("gatepass.jobs")
+DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
 
-QUEUED, DONE, DEAD = JobState.QUEUED, JobState.DONE, JobState.DEAD
-DEFAULT_ATTEMPTS = 8
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One job to queue: its kind, when it is due, the key that keeps it from ever being queued
-    twice, and its payload. ``core.jobs.kinds`` builds every spec Gatepass queues."""
-
-    kind: str
-    dedupe_key: str
-    run_at: datetime
-    payload: Mapping[str, Any] = field(default_factory=dict)
-    max_attempts: int = DEFAULT_ATTEMPTS
-
-
-async def enqueue(session: AsyncSession, *specs: JobSpec) -> None:
-    """Queue jobs in the caller's transaction; a job whose dedupe key exists is kept as is."""
-    for spec in specs:
-        await insert_or_ignore(
-            session,
-            Job,
-            {
-                "kind": str(spec.kind),
-                "payload": dict(spec.payload),
-                "dedupe_key": spec.dedupe_key,
-                "state": QUEUED,
-                "run_at": spec.run_at,
-                "attempts": 0,
-                "max_attempts": spec.max_attempts,
-                "created_at": spec.run_at,
-            },
-            key=["dedupe_key"],
-        )
-
-
-class Bell:
-    """The worker's doorbell (``core.domain.ports.Doorbell``): use cases and handlers ring it
-    after a commit that queued jobs; the worker of this process waits on it between polls."""
-
-    def __init__(self) -> None:
-        self._rung = asyncio.Event()
-
-    def ring(self) -> None:
-        self._rung.set()
-
-    async def wait(self) -> None:
-        await self._rung.wait()
-
-    def clear(self) -> None:
-        self._rung.clear()
-
-
-@dataclass(frozen=True)
-class Reschedule:
-    """A handler's answer: not finished, run me again at ``at`` (no attempt is spent)."""
-
-    at: datetime
-    note: str = ""
-
-
-class PermanentFailure(Exception):
-    """A handler's answer: retrying cannot help; give up now."""
-
-
-Handler = Callable[[Context, Job], Awaitable[Reschedule | None]]
-GiveUp = Callable[[Context, Job, str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class JobKind:
-    handle: Handler
-    give_up: GiveUp | None = None
-    retry_forever: bool = False  # revocations: never stop trying; owners are told on give_up
-
-
-@dataclass
-class Backoff:
-    base: float = 2.0
-    cap: float = 600.0
-    jitter: float = 0.25
-
-    def delay(self, attempts: int, retry_after: float | None = None) -> float:
-        raw = min(self.cap, self.base * 2 ** max(0, attempts - 1))
-        raw *= 1 + random.uniform(-self.jitter, self.jitter)
-        return float(max(raw, retry_after or 0.0))
+__all__ = [
+    "DEAD",
+    "DEFAULT_ATTEMPTS",
+    "DONE",
+    "QUEUED",
+    "Backoff",
+    "Bell",
+    "GiveUp",
+    "Handler",
+    "JobKind",
+    "JobSpec",
+    "PermanentFailure",
+    "Reschedule",
+    "Worker",
+    "default_worker_id",
+    "enqueue",
+]
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**6):06x}"
+    """``host:pid:random``, within the 64 characters a lease holder column takes."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{random.randrange(16**6):06x}"
 
 
 @dataclass
@@ -138,27 +91,44 @@ class Worker:
     concurrency: int = 8
     backoff: Backoff = field(default_factory=Backoff)
     bell: Bell | None = None
+    heartbeat: timedelta | None = None  # None: jobs.heartbeat of the config
+    heartbeat_timeout: timedelta | None = None  # None: jobs.heartbeat_timeout
+    max_wait: timedelta | None = None  # None: jobs.max_wait
     _bell: Bell = field(init=False, repr=False)
+    _urgent: tuple[str, ...] = field(init=False, repr=False)
+    _beating: bool = field(default=False, init=False, repr=False)  # run() beats on its own
 
     def __post_init__(self) -> None:
         doorbell = self.bell or self.ctx.doorbell
         self._bell = doorbell if isinstance(doorbell, Bell) else Bell()
+        config = self.ctx.config.jobs
+        self.heartbeat = self.heartbeat or config.heartbeat
+        self.heartbeat_timeout = self.heartbeat_timeout or config.heartbeat_timeout
+        self.max_wait = self.max_wait or config.max_wait
+        self._urgent = tuple(sorted(name for name, kind in self.kinds.items() if kind.urgent))
 
     # ------------------------------------------------------------------ claiming
 
+    def _free(self, now: datetime) -> sa.ColumnElement[bool]:
+        """Not leased, its lease run out, or leased by a worker known dead."""
+        assert self.heartbeat_timeout is not None
+        return sa.or_(
+            col(Job.locked_until).is_(None),
+            col(Job.locked_until) < now,
+            workers.dead(col(Job.locked_by), now=now, stale_after=self.heartbeat_timeout),
+        )
+
     async def claim(self, limit: int) -> list[Job]:
-        """Lease up to ``limit`` due jobs, oldest ``run_at`` first, in one statement."""
+        """Lease up to ``limit`` due jobs in one statement: urgent kinds first, then the oldest
+        ``run_at``. Outside ``run()`` (tests, tools) the claim is also the heartbeat."""
         now = self.ctx.clock.now()
+        urgent = sa.case((col(Job.kind).in_(self._urgent), 0), else_=1)
         due = (
             sa.select(col(Job.id))
-            .where(
-                col(Job.state) == QUEUED,
-                col(Job.run_at) <= now,
-                sa.or_(col(Job.locked_until).is_(None), col(Job.locked_until) < now),
-            )
-            .order_by(col(Job.run_at), col(Job.id))
+            .where(col(Job.state) == QUEUED, col(Job.run_at) <= now, self._free(now))
+            .order_by(urgent, col(Job.run_at), col(Job.id))
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Job)
             .scalar_subquery()
         )
         claim = (
@@ -170,12 +140,39 @@ class Worker:
             .returning(Job)
         )
         async with self.ctx.store.transaction() as session:
+            if not self._beating:
+                await workers.beat(session, self.worker_id, now=now)
             rows = (
                 (await session.execute(claim, execution_options={"synchronize_session": False}))
                 .scalars()
                 .all()
             )
-            return sorted(rows, key=lambda job: (job.run_at, job.id or 0))
+            return sorted(
+                rows, key=lambda job: (job.kind not in self._urgent, job.run_at, job.id or 0)
+            )
+
+    async def beat(self) -> None:
+        """Write this worker's heartbeat now."""
+        async with self.ctx.store.transaction() as session:
+            await workers.beat(session, self.worker_id, now=self.ctx.clock.now())
+
+    async def _beat_while_running(self) -> None:
+        assert self.heartbeat is not None
+        while True:
+            try:
+                await self.beat()
+            except DATABASE_ERRORS as error:
+                log.warning("worker %s cannot write its heartbeat: %s", self.worker_id, error)
+            await asyncio.sleep(self.heartbeat.total_seconds())
+
+    async def _sign_off(self) -> None:
+        """Stopped cleanly with nothing in hand: remove the heartbeat (and old dead ones)."""
+        try:
+            async with self.ctx.store.transaction() as session:
+                await workers.forget(session, self.worker_id)
+                await workers.forget_gone(session, now=self.ctx.clock.now())
+        except DATABASE_ERRORS as error:
+            log.warning("worker %s cannot remove its heartbeat: %s", self.worker_id, error)
 
     async def _renew(self, job_id: int) -> None:
         """Keep the job's lease every third of it; a failed renewal is tried again at the next
@@ -190,7 +187,7 @@ class Worker:
                         .where(col(Job.id) == job_id, col(Job.locked_by) == self.worker_id)
                         .values(locked_until=self.ctx.clock.now() + self.lease)
                     )
-            except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as error:
+            except DATABASE_ERRORS as error:
                 log.warning(
                     "worker %s cannot renew the lease of job %s: %s", self.worker_id, job_id, error
                 )
@@ -238,17 +235,41 @@ class Worker:
         else:
             if isinstance(outcome, Reschedule):
                 metrics.job_ran(job.kind, "rescheduled")
-                await self._finish(
-                    job,
-                    run_at=outcome.at,
-                    attempts=job.attempts - 1,
-                    last_error=outcome.note or None,
-                )
+                await self._wait(job, kind, outcome)
             else:
                 await self._finish(
-                    job, state=DONE, finished_at=self.ctx.clock.now(), last_error=None
+                    job,
+                    state=DONE,
+                    finished_at=self.ctx.clock.now(),
+                    last_error=None,
+                    waiting_since=None,
                 )
                 metrics.job_done(job.kind, due=job.created_at, now=self.ctx.clock.now())
+
+    async def _wait(self, job: Job, kind: JobKind, outcome: Reschedule) -> None:
+        """Run the job again later, unless it has waited past its deadline: then it fails
+        (a kind that retries for ever tells its give_up and keeps waiting)."""
+        now = self.ctx.clock.now()
+        since = job.waiting_since or now
+        assert self.max_wait is not None
+        if now - since >= self.max_wait:
+            error = f"still not done after {describe_duration(now - since)}: {outcome.note}"
+            log.warning("job %s (%s) waited too long: %s", job.id, job.kind, error)
+            if not kind.retry_forever:
+                await self._finish(job, state=DEAD, last_error=error, finished_at=now)
+                if kind.give_up is not None:
+                    await kind.give_up(self.ctx, job, error)
+                return
+            if kind.give_up is not None:
+                await kind.give_up(self.ctx, job, error)
+            since = now  # told; the next deadline counts from here
+        await self._finish(
+            job,
+            run_at=outcome.at,
+            attempts=job.attempts - 1,
+            last_error=outcome.note or None,
+            waiting_since=since,
+        )
 
     async def _fail(
         self, job: Job, kind: JobKind, error: str, *, final: bool, retry_after: float | None = None
@@ -295,6 +316,19 @@ class Worker:
         slots = asyncio.Semaphore(self.concurrency)
         in_hand: set[asyncio.Task[None]] = set()
         log.info("worker %s started", self.worker_id)
+        self._beating = True
+        beating = asyncio.create_task(self._beat_while_running())
+        try:
+            await self._loop(stop, slots, in_hand)
+        finally:
+            await _cancel(beating)
+            self._beating = False
+        await self._sign_off()
+        log.info("worker %s stopped", self.worker_id)
+
+    async def _loop(
+        self, stop: asyncio.Event, slots: asyncio.Semaphore, in_hand: set[asyncio.Task[None]]
+    ) -> None:
         threshold = max(1, self.batch // 2)
         while not stop.is_set():
             room = self.batch - len(in_hand)
@@ -311,7 +345,6 @@ class Worker:
         if in_hand:
             log.info("worker %s finishing %d job(s) in hand", self.worker_id, len(in_hand))
             await asyncio.gather(*in_hand, return_exceptions=True)
-        log.info("worker %s stopped", self.worker_id)
 
     async def _run_in_slot(self, job: Job, slots: asyncio.Semaphore) -> None:
         renew = asyncio.create_task(self._renew(job.id))  # type: ignore[arg-type]
@@ -324,7 +357,7 @@ class Worker:
     async def _claim_safely(self, limit: int) -> list[Job]:
         try:
             return await self.claim(limit)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as error:
+        except DATABASE_ERRORS as error:
             log.warning("worker %s cannot claim jobs: %s", self.worker_id, error)
             return []
 

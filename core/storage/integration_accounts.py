@@ -1,11 +1,16 @@
 """A person's account in an integration: its remembered state, its lease, and the union rule's
-inputs (the person's active grants there).
+inputs (every grant of the person there whose window is running).
 
 The lease lets one job at a time compute and apply the union of a person's grants. It lasts as
 long as a job's own lease (``jobs.lease``) and is renewed while the job works under it, however
 long an Atlas call takes; when a renewal fails (another holder took the account over, or the
 database refused) the work under the lease is cut short and ``LeaseLost`` raised, so that the
-job runs again later instead of writing over someone else's change.
+job runs again later instead of writing over someone else's change. A lease whose holder's
+worker is dead (its heartbeat stale, see ``core.storage.workers``) is free to take over at once.
+
+The union counts every grant in flight — granting or active — whose window has started and not
+ended: a grant still waiting for Atlas to deploy it, or one whose Atlas call a crash cut off,
+may already give access, so nothing else may take that access away.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ from sqlmodel import col, select
 from core.context import Context
 from core.domain.lifecycle import Status
 from core.domain.ports import AccessGrant, AccountState, ResourceRef
+from core.storage import workers
 from core.storage.models import AccessRequest, IntegrationAccount
 
 log = logging.getLogger("gatepass.jobs")
 RENEW_EVERY = 1 / 3  # of the lease
 DATABASE_ERRORS = (sa.exc.SQLAlchemyError, OSError)
+IN_FLIGHT = (Status.GRANTING, Status.ACTIVE)  # a grant's access may exist in these statuses
 
 
 class AccountBusy(Exception):
@@ -80,18 +87,27 @@ def access_grant(request: AccessRequest, *, ends_at: datetime | None = None) -> 
     )
 
 
-async def active_grants(
-    session: AsyncSession, integration: str, person: str, *, exclude: str | None = None
+async def live_grants(
+    session: AsyncSession,
+    integration: str,
+    person: str,
+    *,
+    now: datetime,
+    exclude: str | None = None,
 ) -> list[AccessGrant]:
+    """The person's grants there whose window runs at ``now`` (granting or active), soonest
+    end first: the union the account's access must be."""
     query = select(AccessRequest).where(
         col(AccessRequest.integration) == integration,
         col(AccessRequest.requester) == person,
-        col(AccessRequest.status) == Status.ACTIVE.value,
+        col(AccessRequest.status).in_([status.value for status in IN_FLIGHT]),
+        col(AccessRequest.starts_at).is_not(None),
+        col(AccessRequest.ends_at) > now,
     )
     if exclude is not None:
         query = query.where(AccessRequest.id != exclude)
     rows = (await session.execute(query.order_by(col(AccessRequest.ends_at)))).scalars()
-    return [access_grant(r) for r in rows if r.ends_at is not None]
+    return [access_grant(r) for r in rows]
 
 
 async def try_acquire(
@@ -102,8 +118,11 @@ async def try_acquire(
     *,
     now: datetime,
     length: timedelta,
+    worker: str | None = None,
+    stale_after: timedelta | None = None,
 ) -> bool:
-    """Take the account's lease in the caller's transaction; False when another holds it."""
+    """Take the account's lease in the caller's transaction; False when another holds it and
+    its worker is not known dead (a heartbeat older than ``stale_after``)."""
     row = await session.get(IntegrationAccount, (integration, person), with_for_update=True)
     if row is None:
         session.add(
@@ -112,13 +131,22 @@ async def try_acquire(
                 person=person,
                 locked_by=holder,
                 locked_until=now + length,
+                locked_by_worker=worker,
             )
         )
         await session.flush()
         return True
-    if row.locked_by not in (None, holder) and row.locked_until and row.locked_until > now:
+    held = row.locked_by not in (None, holder) and row.locked_until and row.locked_until > now
+    if (
+        held
+        and stale_after is not None
+        and await workers.is_dead(session, row.locked_by_worker, now=now, stale_after=stale_after)
+    ):
+        log.info("taking over the lease on %s/%s: %s is dead", integration, person, row.locked_by)
+        held = False
+    if held:
         return False
-    row.locked_by, row.locked_until = holder, now + length
+    row.locked_by, row.locked_until, row.locked_by_worker = holder, now + length, worker
     return True
 
 
@@ -159,25 +187,33 @@ async def release(session: AsyncSession, integration: str, person: str, holder: 
             col(IntegrationAccount.person) == person,
             col(IntegrationAccount.locked_by) == holder,
         )
-        .values(locked_by=None, locked_until=None)
+        .values(locked_by=None, locked_until=None, locked_by_worker=None)
     )
 
 
 @asynccontextmanager
 async def leased(
-    ctx: Context, integration: str, person: str, holder: str
+    ctx: Context, integration: str, person: str, holder: str, *, worker: str | None = None
 ) -> AsyncIterator[AccountLease]:
-    """Hold the account's lease for the block, renewed while the block runs.
+    """Hold the account's lease for the block, renewed while the block runs. ``worker``: the
+    worker running the holder, so that others can take the lease over when it dies.
 
-    AccountBusy when another holder has it; LeaseLost when it could not be kept, after the
-    block was stopped where it was (an Atlas call in flight is cut short: every integration
+    AccountBusy when another (live) holder has it; LeaseLost when it could not be kept, after
+    the block was stopped where it was (an Atlas call in flight is cut short: every integration
     call is idempotent, and the job's next run starts over from what is stored).
     """
     lease = AccountLease(integration, person, holder, ctx.config.jobs.lease)
     async with ctx.store.transaction() as session:
         now = ctx.clock.now()
         if not await try_acquire(
-            session, integration, person, holder, now=now, length=lease.length
+            session,
+            integration,
+            person,
+            holder,
+            now=now,
+            length=lease.length,
+            worker=worker,
+            stale_after=ctx.config.jobs.heartbeat_timeout,
         ):
             raise AccountBusy(f"{integration}/{person} is busy")
     try:
@@ -250,13 +286,14 @@ async def save_state(
     if row is None:
         row = IntegrationAccount(integration=integration, person=person)
         session.add(row)
-    if state is None:
+    if state is None:  # the account is gone, and its password with it
         row.username, row.password_set_at, row.created_by_gatepass, row.extra = (
             None,
             None,
             False,
             {},
         )
+        row.password_ciphertext = None
     else:
         row.username, row.password_set_at = state.username, state.password_set_at
         row.created_by_gatepass, row.extra = state.created_by_gatepass, dict(state.extra)

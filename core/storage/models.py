@@ -153,10 +153,15 @@ class IntegrationAccount(SQLModel, table=True):
     created_by_gatepass: bool = False
     extra: dict[str, Any] = _json()
     cleanup_at: datetime | None = _time(nullable=True)
+    # The account's current password, sealed, while any grant on it lives: each grant's copy
+    # waiting for its reveal is taken from here; erased when the last grant ends.
+    password_ciphertext: str | None = Field(default=None, max_length=1000)
     # A short lease so that only one job changes this account at a time (the union of grants
-    # is computed and applied under it).
+    # is computed and applied under it). ``locked_by_worker``: the worker running that job,
+    # whose heartbeat (``workers``) says whether the holder is still alive.
     locked_by: str | None = Field(default=None, max_length=64)
     locked_until: datetime | None = _time(nullable=True)
+    locked_by_worker: str | None = Field(default=None, max_length=64)
 
 
 class PostedMessage(SQLModel, table=True):
@@ -221,6 +226,20 @@ class Job(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _time()
     finished_at: datetime | None = _time(nullable=True)
+    # Since when the handler has kept answering "not yet" (Reschedule), without a break: past
+    # the kind's deadline the job fails visibly instead of waiting for ever.
+    waiting_since: datetime | None = _time(nullable=True)
+
+
+class WorkerBeat(SQLModel, table=True):
+    """A running worker's heartbeat, renewed every tick. A lease (of a job or of an account)
+    whose holder's heartbeat is stale is free to take over: its holder is dead."""
+
+    __tablename__ = "workers"
+
+    id: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = _time()
+    seen_at: datetime = _time(index=True)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -11,11 +11,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.config.schema import AccessFlow
 from core.context import Context
 from core.domain.directory import Person, normalize_email
+from core.domain.durations import describe_duration
 from core.domain.errors import (
     InvalidRequest,
     JustificationRequired,
@@ -271,25 +272,68 @@ async def extend(
     justification: str,
     platform: str,
 ) -> RequestView:
-    """A new request for the same access, linked to the active one; it goes through approval."""
+    """Ask to extend an active grant: a new request linked to it, through approval like any
+    other (its justification as the flow requires). Approved while the grant runs, it
+    continues that grant from its current end; approved after, it is a grant of its own."""
     actor = normalize_email(actor)
     async with ctx.store.reading() as session:
         current = await session.get(AccessRequest, request_id)
         if current is None:
             raise RequestNotFound(request_id)
+        asked = await _extensions_asked(session, request_id)
     if current.requester != actor:
         raise NotAllowed(f"Only the requester can extend request {request_id}.")
     if current.status != Status.ACTIVE:
         raise WrongStatus(request_id, status=current.status, action="extended")
+    _check_total(ctx, current, asked=asked, more=duration)
     draft = Draft(
         integration=current.integration,
         resource_type=current.resource_type,
         resource_name=current.resource_name,
         permission=current.permission,
         duration=duration,
-        justification=justification or f"Extension of {request_id}",
+        justification=justification,
     )
     return await submit(ctx, requester=actor, draft=draft, platform=platform, extends=request_id)
+
+
+EXTENSIONS_ON_THEIR_WAY = (Status.PENDING, Status.APPROVED, Status.GRANTING)
+
+
+async def _extensions_asked(session: AsyncSession, request_id: str) -> timedelta:
+    """The extensions of a grant still on their way to it (not decided, or not applied yet)."""
+    rows = await session.execute(
+        select(AccessRequest.duration_seconds).where(
+            col(AccessRequest.extends_request_id) == request_id,
+            col(AccessRequest.status).in_([s.value for s in EXTENSIONS_ON_THEIR_WAY]),
+        )
+    )
+    return timedelta(seconds=sum(rows.scalars()))
+
+
+def total_cap(ctx: Context, flow_name: str) -> timedelta | None:
+    """The flow's ``max_total_duration`` (None: no cap, or the flow is gone)."""
+    try:
+        return ctx.config.flow(flow_name).max_total_duration
+    except KeyError:
+        return None
+
+
+def _check_total(
+    ctx: Context, current: AccessRequest, *, asked: timedelta, more: timedelta
+) -> None:
+    """The grant's window, the extensions already asked for and this one: within the flow's
+    max_total_duration."""
+    cap = total_cap(ctx, current.flow)
+    if cap is None or current.starts_at is None or current.ends_at is None:
+        return
+    left = cap - (current.ends_at - current.starts_at) - asked
+    if more > left:
+        raise InvalidRequest(
+            f"This access may last {describe_duration(cap)} in all, extensions included; "
+            f"at most {describe_duration(max(timedelta(0), left))} more can be asked for.",
+            field="duration",
+        )
 
 
 def draft_again(view: RequestView) -> Draft:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.domain.ports import AccessGrant, AccountState, IntegrationError
+from core.domain.ports import AccessGrant, AccessMissing, AccountState, IntegrationError
 from core.integrations.atlas import username_for
 from core.integrations.atlas.users import parse_atlas_time
 from tests.atlas.conftest import FakeClock
@@ -41,7 +41,7 @@ async def test_grant_creates_a_scoped_user_with_exactly_the_granted_role(
     assert {"key": "managed-by", "value": "gatepass"} in user["labels"]
     expiry = parse_atlas_time(user["deleteAfterDate"])
     assert expiry is not None
-    assert grant.ends_at < expiry <= grant.ends_at + timedelta(minutes=15)
+    assert grant.ends_at < expiry <= grant.ends_at + timedelta(minutes=2)
     assert expiry < clock.now() + timedelta(days=7)
     assert result.password is not None
     assert atlas.passwords[(PROJECT_ID, username)] == result.password.reveal()
@@ -124,6 +124,18 @@ async def test_ready_flips_from_pending_to_applied(
     assert await database.ready(grant, account=result.account) is False
     assert await database.ready(grant, account=result.account) is False
     assert await database.ready(grant, account=result.account) is True
+
+
+async def test_ready_reports_a_user_gone_meanwhile(
+    database, atlas: FakeAtlas, make_grant: MakeGrant
+) -> None:
+    atlas.pending_polls = 0
+    grant = make_grant("database", "analytics", "read")
+    result = await database.grant(grant, active=[grant], account=None)
+    del atlas.users[PROJECT_ID][result.account.username]
+
+    with pytest.raises(AccessMissing, match="is gone"):
+        await database.ready(grant, account=result.account)
 
 
 async def test_private_endpoint_connection_string_is_chosen_when_configured(

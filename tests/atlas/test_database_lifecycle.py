@@ -38,7 +38,7 @@ async def test_revoking_one_grant_keeps_the_roles_of_the_other(
     assert roles_of(atlas, username) == [("readWrite", "sales")]
     assert result.account is not None and result.account.username == username
     expiry = parse_atlas_time(atlas.users[PROJECT_ID][username]["deleteAfterDate"])
-    assert expiry is not None and long.ends_at < expiry <= long.ends_at + timedelta(minutes=15)
+    assert expiry is not None and long.ends_at < expiry <= long.ends_at + timedelta(minutes=2)
     assert atlas.passwords[(PROJECT_ID, username)] == created.password.reveal()
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.domain.errors import NotAllowed, NothingToReveal
+from core.domain.errors import JustificationRequired, NotAllowed, NothingToReveal
 from core.domain.lifecycle import Status
 from core.domain.messages import (
     AccessEnded,
@@ -268,16 +268,28 @@ async def test_slow_deploy_waits_for_ready_before_telling_the_requester(domain: 
     assert len(domain.chat.to("alice@example.com", AccessReady)) == 1
 
 
-async def test_extend_is_a_new_approval_linked_to_the_active_grant(domain: Domain) -> None:
+async def test_extend_is_a_new_approval_that_continues_the_active_grant(domain: Domain) -> None:
     request_id = await approved(domain)
     await domain.run_jobs()
+    async with domain.ctx.store.reading() as session:
+        first_end = (await load_view(session, domain.ctx.directory, request_id)).ends_at
+    assert first_end is not None
     with pytest.raises(NotAllowed):
         await requests.extend(
             domain.ctx,
             actor="dave@example.com",
             request_id=request_id,
             duration=timedelta(minutes=15),
-            justification="",
+            justification="more time",
+            platform="slack",
+        )
+    with pytest.raises(JustificationRequired):  # the flow requires one, extensions included
+        await requests.extend(
+            domain.ctx,
+            actor="alice@example.com",
+            request_id=request_id,
+            duration=timedelta(hours=1),
+            justification="  ",
             platform="slack",
         )
     extension = await requests.extend(
@@ -285,11 +297,11 @@ async def test_extend_is_a_new_approval_linked_to_the_active_grant(domain: Domai
         actor="alice@example.com",
         request_id=request_id,
         duration=timedelta(hours=1),
-        justification="",
+        justification="the report runs late",
         platform="slack",
     )
     assert extension.extends_request_id == request_id and extension.status is Status.PENDING
-    assert extension.justification == f"Extension of {request_id}"
+    domain.clock.advance(minutes=30)
     await approvals.decide(
         domain.ctx,
         approver="carol@example.com",
@@ -298,13 +310,20 @@ async def test_extend_is_a_new_approval_linked_to_the_active_grant(domain: Domai
         reason=None,
         platform="slack",
     )
-    domain.clock.advance(minutes=30)
     await domain.run_jobs()
-    domain.clock.advance(minutes=31)
+    assert await status(domain, extension.id) is Status.EXTENDED
+    domain.clock.advance(minutes=31)  # past the first end: the grant runs on
+    await domain.run_jobs()
+    assert await status(domain, request_id) is Status.ACTIVE
+    assert domain.atlas.accounts == {"gp-alice": {"read@database:analytics"}}
+    async with domain.ctx.store.reading() as session:
+        view = await load_view(session, domain.ctx.directory, request_id)
+    assert view.ends_at == first_end + timedelta(hours=1)
+    domain.clock.set(first_end + timedelta(hours=1))
     await domain.run_jobs()
     assert await status(domain, request_id) is Status.EXPIRED
-    assert await status(domain, extension.id) is Status.ACTIVE
-    assert domain.atlas.accounts == {"gp-alice": {"read@database:analytics"}}
+    assert domain.atlas.accounts == {}
+    assert domain.atlas.count("revoke") == 1
 
 
 async def test_one_deny_ends_a_request_that_needs_two_approvals(

@@ -49,8 +49,18 @@ def as_job(spec: JobSpec, job_id: int = 7) -> Job:
     ("spec", "kind", "key", "payload"),
     [
         (GrantJob.for_request("R1", at=NOW), "grant", "grant:R1", {"request_id": "R1"}),
-        (ExpireJob.at_end("R1", ends_at=NOW), "expire", "expire:R1", {"request_id": "R1"}),
-        (WarnExpiryJob.before_end("R1", at=NOW), "warn_expiry", "warn:R1", {"request_id": "R1"}),
+        (
+            ExpireJob.at_end("R1", ends_at=NOW),
+            "expire",
+            "expire:R1:20261123T120000.000000",
+            {"request_id": "R1"},
+        ),
+        (
+            WarnExpiryJob.before_end("R1", ends_at=NOW, at=NOW),
+            "warn_expiry",
+            "warn:R1:20261123T120000.000000",
+            {"request_id": "R1"},
+        ),
         (
             PendingTimeoutJob.for_request("R1", at=NOW),
             "pending_timeout",

@@ -67,6 +67,7 @@ TABLES = (
     "directory_groups",
     "directory_members",
     "directory_state",
+    "workers",
 )
 
 

@@ -278,10 +278,21 @@ async def test_extend_and_im_done(teams: TeamsHarness) -> None:
     teams.clock.advance(minutes=51)
     await teams.run_jobs()
 
-    extended = await teams.click(
+    refused = await teams.click(
         ALICE,
         "access.extend",
         {"request": request_id, "card": "warning", "duration": "15m", "justification": ""},
+    )
+    assert "A justification is required for this access." in card_text(refused)
+    extended = await teams.click(
+        ALICE,
+        "access.extend",
+        {
+            "request": request_id,
+            "card": "warning",
+            "duration": "15m",
+            "justification": "the load runs late",
+        },
     )
     assert "Extension requested: request R" in card_text(extended)
     await teams.run_jobs()

@@ -1,8 +1,8 @@
 """Database access (integration type ``mongodb-atlas``): one Atlas database user per person.
 
-The user's roles are the union of the person's active grants, it is always scoped to the
-configured cluster, carries Gatepass's labels, and has a ``deleteAfterDate`` shortly after its
-last grant ends, so Atlas removes it even if Gatepass is down at that moment.
+The user's roles are the union of the person's grants in flight, it is always scoped to the
+configured cluster, carries Gatepass's labels, and has a ``deleteAfterDate`` a minute after its
+last grant ends (``users.GRACE``), so Atlas removes it even if Gatepass is down at that moment.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from core.config.schema import AtlasDatabaseIntegration
 from core.config.secrets import SecretValue
 from core.domain.ports import (
     AccessGrant,
+    AccessMissing,
     AccountState,
     Clock,
     ConnectionDetails,
@@ -115,9 +116,20 @@ class AtlasDatabaseAccess:
         )
 
     async def ready(self, grant: AccessGrant, *, account: AccountState) -> bool:
+        """The cluster reports the change APPLIED and the user is there; AccessMissing when
+        the user is gone (deleted, or expired by Atlas) so that core makes it again."""
         path = f"{self._project}/clusters/{segment(self.config.cluster_name)}/status"
         status = await self._client.get(path, version=Version.CLUSTER_STATUS)
-        return bool(status) and status.get("changeStatus") == "APPLIED"
+        if not status or status.get("changeStatus") != "APPLIED":
+            return False
+        username = self._username(grant.person, account)
+        try:
+            await self._client.get(self._user_path(username), version=Version.DATABASE_USERS)
+        except AtlasNotFound:
+            raise AccessMissing(
+                f"integration {self.name}: database user {username} is gone"
+            ) from None
+        return True
 
     async def revoke(
         self,

@@ -23,7 +23,12 @@ PERSON_LABEL: Final = "gatepass-person"
 # Atlas keeps a temporary user at most one week; stay clear of clock skew between us and it.
 MAX_LIFETIME: Final = timedelta(days=7)
 LIFETIME_MARGIN: Final = timedelta(hours=1)
-GRACE: Final = timedelta(minutes=15)
+# deleteAfterDate is the grant's end plus this: Atlas takes whole seconds and runs on its own
+# clock, so a date at the very end could remove the user before the approved end when our
+# clocks differ; a minute keeps the approved window whole, lets Gatepass's own revocation
+# (which keeps the other grants' roles, tells the requester and writes the audit) run first,
+# and still ends the access within a minute if Gatepass is down.
+GRACE: Final = timedelta(minutes=1)
 
 # A revoked-but-kept user (``user_cleanup_days``) must grant nothing, yet Atlas requires at
 # least one role. ``read`` on a database that Gatepass reserves and nobody creates grants no

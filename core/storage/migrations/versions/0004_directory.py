@@ -1,7 +1,7 @@
 """directory
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01 14:07:45.034338
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import core.storage.models
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
