@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from core import metrics
 from core.config.schema import AccessFlow
 from core.context import Context
 from core.domain.directory import Person, normalize_email
@@ -132,6 +133,7 @@ async def _record_submitted(
     session: AsyncSession, request: AccessRequest, routing: Routing, *, extends: str | None
 ) -> None:
     session.add(request)
+    metrics.request_reached(session, Status.PENDING)
     for approver in routing.approvers:
         session.add(
             RequestApprover(request_id=request.id, email=approver.email, reason=approver.reason)

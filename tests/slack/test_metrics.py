@@ -19,9 +19,10 @@ async def test_metrics_move_through_a_grant_and_its_expiry(harness: Harness) -> 
     assert approved.value("gatepass_decisions_total", outcome="approve", platform="slack") == (
         start.value("gatepass_decisions_total", outcome="approve", platform="slack") + 1
     )
-    assert approved.value("gatepass_access_requests_total", status="approved") == (
-        start.value("gatepass_access_requests_total", status="approved") + 1
-    )
+    for status in ("pending", "approved"):  # submitted, then approved
+        assert approved.value("gatepass_access_requests_total", status=status) == (
+            start.value("gatepass_access_requests_total", status=status) + 1
+        )
     assert approved.value("gatepass_jobs_queued", kind="grant") == 1
     assert approved.value("gatepass_jobs_due", kind="grant") == 1
     assert approved.value("gatepass_database_up") == 1
