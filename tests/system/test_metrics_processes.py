@@ -125,7 +125,8 @@ async def _granted(worker: Scrape, serve: Scrape) -> None:
 
 
 async def _expired(worker: Scrape, serve: Scrape) -> None:
-    assert worker.value("gatepass_revoke_lateness_seconds_count", kind="expire") == 1
+    # One expiry per end the window has had: the tentative one (a no-op by then) may be a second.
+    assert worker.value("gatepass_revoke_lateness_seconds_count", kind="expire") in (1, 2)
     assert worker.value("gatepass_revoke_lateness_seconds_sum", kind="expire") < 5
     assert serve.value("gatepass_revoke_lateness_seconds_count", kind="expire") == 0
     for scraped in (worker, serve):
