@@ -34,9 +34,10 @@ from core.jobs.kinds import (
 )
 from core.jobs.notices import Notices
 from core.jobs.queue import DONE, JobKind, Reschedule, enqueue
-from core.storage import audit, deliveries, integration_accounts, resources, transitions
+from core.storage import audit, deliveries, integration_accounts, transitions
 from core.storage.integration_accounts import AccountBusy
 from core.storage.models import AccessRequest, IntegrationAccount, Job
+from core.use_cases import admin
 from core.use_cases.requests import SYSTEM, locked_request
 
 log = logging.getLogger("gatepass.jobs")
@@ -166,12 +167,8 @@ async def sync(ctx: Context, job: Job) -> None:
     run = PeriodicJob.of(job)
     name = run.integration
     if name is not None and name in ctx.integrations:
-        found = await ctx.integrations[name].discover()
-        async with ctx.store.transaction() as session:
-            stored, removed = await resources.replace_discovered(
-                session, name, found, at=ctx.clock.now()
-            )
-        log.info("sync %s: %d resources, %d gone", name, stored, removed)
+        synced = await admin.sync_integration(ctx, name)
+        log.info("sync %s: %d resources, %d gone", name, synced.stored, synced.removed)
     await _queue_next(ctx, run)
 
 
