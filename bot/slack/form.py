@@ -5,7 +5,8 @@ block a field's error is shown on. What the form offers, and every check, is cor
 Each choice's ``block_id`` carries a digest of the choices above it (``resource-3f2a…`` depends
 on the integration). Changing an integration therefore gives the resource input a new block id,
 and Slack drops the stale resource instead of keeping it; reading the state back, a value under
-an outdated block id is ignored for the same reason.
+an outdated block id is ignored for the same reason. The collection input (below a chosen
+database) depends on the integration and the resource the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from bot.slack import ids
 from core.domain.request_form import (
     CHOICES,
+    COLLECTION,
     DURATION,
     FIELDS,
     INTEGRATION,
@@ -29,6 +31,7 @@ from core.domain.request_form import (
 ACTION_OF = {
     INTEGRATION: ids.INTEGRATION_SELECT,
     RESOURCE: ids.RESOURCE_SELECT,
+    COLLECTION: ids.COLLECTION_INPUT,
     PERMISSION: ids.PERMISSION_SELECT,
     DURATION: ids.DURATION_SELECT,
     JUSTIFICATION: ids.JUSTIFICATION_INPUT,
@@ -37,7 +40,10 @@ ACTION_OF = {
 
 def block_id(field: str, filled: FormInput) -> str:
     """The block id of ``field``'s input, given what is chosen above it."""
-    upstream = CHOICES[: CHOICES.index(field)] if field in CHOICES else ()
+    if field == COLLECTION:
+        upstream: tuple[str, ...] = (INTEGRATION, RESOURCE)
+    else:
+        upstream = CHOICES[: CHOICES.index(field)] if field in CHOICES else ()
     if not upstream:
         return field
     chain = "\x1f".join(getattr(filled, name) for name in upstream)
@@ -51,6 +57,11 @@ def _selected(values: dict[str, Any], block: str, action_id: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _typed(values: dict[str, Any], block: str, action_id: str) -> str:
+    said = ((values.get(block) or {}).get(action_id) or {}).get("value")
+    return said if isinstance(said, str) else ""
+
+
 def input_from_state(values: dict[str, Any]) -> FormInput:
     """What a view's ``state.values`` holds, ignoring values under outdated block ids (and
     every choice below one that is not made)."""
@@ -60,9 +71,11 @@ def input_from_state(values: dict[str, Any]) -> FormInput:
         if not picked:
             break
         filled = replace(filled, **{name: picked})
-    typed = (values.get(JUSTIFICATION) or {}).get(ids.JUSTIFICATION_INPUT) or {}
-    said = typed.get("value")
-    return replace(filled, justification=said if isinstance(said, str) else "")
+    if filled.resource:
+        named = _typed(values, block_id(COLLECTION, filled), ids.COLLECTION_INPUT)
+        filled = replace(filled, collection=named.strip())
+    said = _typed(values, JUSTIFICATION, ids.JUSTIFICATION_INPUT)
+    return replace(filled, justification=said)
 
 
 def error_block(values: dict[str, Any], filled: FormInput, field: str | None) -> str:

@@ -61,6 +61,8 @@ INTEGRATION_SELECT: Final = "integration_select"
 RESOURCE_SELECT: Final = "resource_select"
 """An ``external_select``: its options come from a ``block_suggestion`` request."""
 
+COLLECTION_INPUT: Final = "collection_input"
+"""A text input below a chosen database; pressing Enter in it updates the choices below."""
 PERMISSION_SELECT: Final = "permission_select"
 DURATION_SELECT: Final = "duration_select"
 JUSTIFICATION_INPUT: Final = "justification_input"
@@ -82,6 +84,7 @@ ACTION_IDS: Final = (
     DURATION_SELECT,
     JUSTIFICATION_INPUT,
     REASON_INPUT,
+    COLLECTION_INPUT,
 )
 VIEW_CALLBACK_IDS: Final = (
     REQUEST_SUBMIT,

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from core.domain import namespaces
 from core.domain.durations import describe_duration, format_duration, parse_duration
+from core.domain.permissions import COLLECTION_ROLES
 
 INTEGRATION, RESOURCE, PERMISSION, DURATION, JUSTIFICATION = (
     "integration",
@@ -23,8 +25,11 @@ INTEGRATION, RESOURCE, PERMISSION, DURATION, JUSTIFICATION = (
     "duration",
     "justification",
 )
+COLLECTION = namespaces.COLLECTION
+"""A typed input below a chosen database: the collection of it to request (collections are
+never discovered, so they are named, not chosen)."""
 CHOICES = (INTEGRATION, RESOURCE, PERMISSION, DURATION)
-FIELDS = (*CHOICES, JUSTIFICATION)
+FIELDS = (INTEGRATION, RESOURCE, COLLECTION, PERMISSION, DURATION, JUSTIFICATION)
 
 MISSING = {
     INTEGRATION: "Choose an integration.",
@@ -40,6 +45,15 @@ NOT_OFFERED = {
 }
 NOTHING_TO_REQUEST = "No access flow lets you request access to anything yet. Ask an administrator."
 AUTOMATIC = "Approved automatically by its access flow."
+COLLECTION_MISSING = "Name the collection: an access flow lets you request only collections here."
+COLLECTION_DATABASE = (
+    "A collection can be named only in a database Gatepass has discovered and an access flow "
+    "offers: choose one of the offered resources."
+)
+COLLECTION_ROLES_ONLY = (
+    f"Only {' or '.join(COLLECTION_ROLES)} can be granted on a collection; "
+    "choose one of the offered permissions."
+)
 APPROVERS_LATER = "Choose a resource and a permission to see who will approve."
 
 MAX_CHOICE_VALUE = 150
@@ -51,6 +65,14 @@ _DIGEST_LENGTH = 32
 
 def no_permission(resource_title: str) -> str:
     return f"No access flow lets you request a permission on {resource_title}."
+
+
+def no_collection(resource_title: str) -> str:
+    return f"No access flow lets you request a collection in {resource_title}."
+
+
+def collection_not_allowed(name: str) -> str:
+    return f"No access flow lets you request collection {name}."
 
 
 def longest(limit: timedelta) -> str:
@@ -157,6 +179,7 @@ class FormInput:
     permission: str = ""
     duration: str = ""
     justification: str = ""
+    collection: str = ""  # typed below a chosen database; "" for the database itself
 
     @classmethod
     def of(cls, values: Mapping[str, object]) -> FormInput:
@@ -168,12 +191,18 @@ class FormInput:
 
     @classmethod
     def of_draft(cls, draft: Draft) -> FormInput:
+        """A collection's draft fills in its database and names the collection below it."""
+        kind, name, collection = draft.resource_type, draft.resource_name, ""
+        parts = namespaces.split(name) if kind == COLLECTION else None
+        if parts is not None:
+            kind, (name, collection) = namespaces.DATABASE, parts
         return cls(
             integration=draft.integration,
-            resource=resource_value(draft.resource_type, draft.resource_name),
+            resource=resource_value(kind, name),
             permission=draft.permission,
             duration=format_duration(draft.duration),
             justification=draft.justification,
+            collection=collection,
         )
 
 
@@ -209,6 +238,10 @@ class RequestForm:
     integration: Step = Step()
     resource: Step = Step()
     resource_name: str = ""  # the chosen resource's whole name (a long one's value holds its start)
+    collection: str = ""  # the collection named in the chosen database, as typed
+    collection_shown: bool = False  # a flow lets this person request collections of it
+    collection_required: bool = False  # ... and nothing on the database itself
+    collection_problem: str | None = None  # why the named collection cannot be requested
     permission: Step = Step()
     duration: Step = Step()
     justification: str = ""
@@ -235,12 +268,41 @@ class RequestForm:
     def chosen(self) -> FormInput:
         """What the form has chosen, as its inputs hold it when shown again."""
         values = {name: self.value(name) for name in CHOICES}
-        return FormInput(**values, justification=self.justification)
+        return FormInput(**values, justification=self.justification, collection=self.collection)
+
+    @property
+    def collection_note(self) -> str | None:
+        """What to say beside the collection input: its error, or why the collection named
+        cannot be requested (nothing before one is named)."""
+        return self.errors.get(COLLECTION) or (self.collection_problem if self.collection else None)
+
+    def collection_hint(self) -> str:
+        database = self.resource_name
+        if self.collection_required:
+            return f"Name the collection of database {database} you need."
+        return f"A collection of database {database}; leave it empty for the whole database."
+
+    @property
+    def resource_type(self) -> str:
+        """The type of what is requested: ``collection`` once one is named, else the chosen
+        resource's."""
+        if self.collection:
+            return COLLECTION
+        return self.resource.chosen.group if self.resource.chosen else ""
+
+    @property
+    def requested_name(self) -> str:
+        """The name of what is requested: ``database.collection`` once a collection is named."""
+        if self.collection:
+            return namespaces.namespace(self.resource_name, self.collection)
+        return self.resource_name
 
     def shows(self, name: str) -> bool:
         """Whether the form has this input now (each appears once the one above is chosen)."""
         if name == RESOURCE:
             return self.integration.chosen is not None
+        if name == COLLECTION:
+            return self.collection_shown and self.resource.chosen is not None
         if name in (PERMISSION, DURATION):
             above = self.step(CHOICES[CHOICES.index(name) - 1])
             return above.chosen is not None and bool(self.step(name).offered)
@@ -253,16 +315,18 @@ class RequestForm:
     def to_draft(self) -> Draft | dict[str, str]:
         """The draft for ``requests.submit``, or the first choice missing or not allowed."""
         for name in CHOICES:
+            if name == PERMISSION and self.collection_problem:
+                return {self.beside(COLLECTION): self.collection_problem}
             step = self.step(name)
             if step.chosen is None or step.sent not in ("", step.chosen.value):
                 return {self.beside(name): self._refusal(name)}
-        integration, resource, permission, duration = (
+        integration, _, permission, duration = (
             self.step(name).chosen or Choice("", "") for name in CHOICES
         )
         return Draft(
             integration.value,
-            resource.group,
-            self.resource_name,
+            self.resource_type,
+            self.requested_name,
             permission.value,
             parse_duration(duration.value),
             self.justification,
@@ -274,6 +338,10 @@ class RequestForm:
             return self.problem
         if not step.sent:
             return MISSING[name]
+        if name == RESOURCE and self.collection:
+            return COLLECTION_DATABASE
+        if name == PERMISSION and self.collection and step.sent not in COLLECTION_ROLES:
+            return COLLECTION_ROLES_ONLY
         if name == DURATION and step.offered:
             most = max(parse_duration(c.value) for c in step.offered)
             try:
@@ -285,6 +353,8 @@ class RequestForm:
 
     def beside(self, name: str) -> str:
         """The input to show a message about ``name`` beside: itself, else the nearest above."""
+        if name == COLLECTION:
+            return COLLECTION if self.shows(COLLECTION) else self.beside(RESOURCE)
         if name not in CHOICES:
             return name
         index = CHOICES.index(name)

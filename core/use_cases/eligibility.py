@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config.schema import AccessFlow
 from core.context import Context
-from core.domain import permissions
+from core.domain import namespaces, permissions
 from core.domain.directory import Person, matches_any
-from core.domain.errors import DurationTooLong, NoMatchingFlow, UnknownResource
+from core.domain.errors import DurationTooLong, InvalidRequest, NoMatchingFlow, UnknownResource
 from core.domain.request_form import Draft, longest
 from core.storage import resources
 from core.storage.models import Resource
@@ -48,11 +48,35 @@ async def resources_for(
     limit: int = 100,
 ) -> list[Resource]:
     flows = flows_for_person(ctx, person, integration)
-    types = sorted({kind for flow in flows for kind, _ in flow.resource_patterns()})
+    types = {kind for flow in flows for kind, _ in flow.resource_patterns()}
+    if namespaces.COLLECTION in types:  # collections are named in the databases holding them
+        types.add(namespaces.DATABASE)
     if not types:
         return []
-    found = await resources.search(session, integration, types=types, text=text, limit=limit * 4)
-    return [r for r in found if any(f.covers(r.type, r.name) for f in flows)][:limit]
+    found = await resources.search(
+        session, integration, types=sorted(types), text=text, limit=limit * 4
+    )
+    return [r for r in found if any(_offers(f, r) for f in flows)][:limit]
+
+
+def _offers(flow: AccessFlow, resource: Resource) -> bool:
+    """The flow covers the resource, or some collection of it (for a database)."""
+    if flow.covers(resource.type, resource.name):
+        return True
+    return resource.type == namespaces.DATABASE and _reaches_into(flow, resource.name)
+
+
+def _reaches_into(flow: AccessFlow, database: str) -> bool:
+    return any(
+        kind == namespaces.COLLECTION and namespaces.reaches_into(glob, database)
+        for kind, glob in flow.resource_patterns()
+    )
+
+
+def collections_in(ctx: Context, person: Person, integration: str, database: str) -> bool:
+    """Whether some flow lets this person request a collection of ``database`` (named by
+    them: collections are never discovered)."""
+    return any(_reaches_into(f, database) for f in flows_for_person(ctx, person, integration))
 
 
 def _flows_covering(
@@ -103,9 +127,31 @@ async def resolve_resource(ctx: Context, session: AsyncSession, draft: Draft) ->
     resource = await resources.get(
         session, draft.integration, draft.resource_type, draft.resource_name
     )
+    if resource is None and draft.resource_type == namespaces.COLLECTION:
+        return await named_collection(session, draft.integration, draft.resource_name)
     if resource is None:
         raise UnknownResource(f"{draft.resource_type} {draft.resource_name}", draft.integration)
     return resource
+
+
+async def named_collection(session: AsyncSession, integration: str, name: str) -> Resource:
+    """A collection a requester named (``database.collection``), as a resource whose parent
+    is its discovered database, so that routing reads the database's, then the cluster's, then
+    the project's owner tags. Never stored."""
+    problem = namespaces.namespace_problem(name)
+    parts = namespaces.split(name)
+    if problem is not None or parts is None:
+        raise InvalidRequest(problem or name, field=namespaces.COLLECTION)
+    database = await resources.get(session, integration, namespaces.DATABASE, parts[0])
+    if database is None:
+        raise UnknownResource(f"database {parts[0]}", integration)
+    return Resource(
+        integration=integration,
+        type=namespaces.COLLECTION,
+        name=name,
+        parent=f"{namespaces.DATABASE}:{database.name}",
+        discovered_at=database.discovered_at,
+    )
 
 
 def choose_flow(ctx: Context, person: Person, draft: Draft) -> AccessFlow:

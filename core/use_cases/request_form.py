@@ -15,10 +15,12 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
+from core.domain import namespaces
 from core.domain.directory import Person
 from core.domain.durations import parse_duration
 from core.domain.errors import GatepassError, InvalidRequest, NoApprovers
 from core.domain.request_form import (
+    COLLECTION_MISSING,
     NOTHING_TO_REQUEST,
     ApproverPreview,
     Choice,
@@ -27,9 +29,11 @@ from core.domain.request_form import (
     RequestForm,
     ResourceKey,
     Step,
+    collection_not_allowed,
     duration_choice,
     duration_value,
     integration_choice,
+    no_collection,
     no_permission,
     permission_choice,
     pick,
@@ -62,8 +66,11 @@ async def build(ctx: Context, *, requester: str, filled: FormInput | None = None
         step = pick(tuple(resource_choice(r.type, r.name) for r in listed), filled.resource)
         chosen = next((r for r in listed if _value(r) == _chosen_value(step)), None)
         key = ResourceKey(chosen.type, chosen.name) if chosen else None
-        form = _narrowed(ctx, person, replace(form, resource=step), filled, key)
-        if chosen is not None and form.duration.offered:
+        form, target = _collection(ctx, person, replace(form, resource=step), filled, key)
+        form = _narrowed(ctx, person, form, filled, target)
+        if chosen is not None and target is not None and form.duration.offered:
+            if target.type != chosen.type:  # a named collection of the chosen database
+                chosen = await eligibility.named_collection(session, integration, target.name)
             form = await _previewed(ctx, session, person, form, chosen)
     return form
 
@@ -139,16 +146,50 @@ def _integrations(ctx: Context, person: Person, filled: FormInput) -> RequestFor
     return form if offered else replace(form, problem=NOTHING_TO_REQUEST)
 
 
+def _collection(
+    ctx: Context, person: Person, form: RequestForm, filled: FormInput, chosen: ResourceKey | None
+) -> tuple[RequestForm, ResourceKey | None]:
+    """The collection input below a chosen database, and what is requested: the resource, a
+    collection of it named by the person, or (for a name that cannot be requested) nothing."""
+    typed = filled.collection
+    form = replace(form, collection=typed)
+    if chosen is None or form.integration.chosen is None:
+        return form, None
+    integration = form.integration.chosen.value
+    form = replace(form, resource_name=chosen.name)
+    database = chosen.type == namespaces.DATABASE
+    if not (database and eligibility.collections_in(ctx, person, integration, chosen.name)):
+        if not typed:
+            return form, chosen
+        return replace(form, collection_problem=no_collection(f"{chosen.type} {chosen.name}")), None
+    required = not eligibility.may_request(ctx, person, integration, chosen.type, chosen.name)
+    form = replace(form, collection_shown=True, collection_required=required)
+    if not typed and required:
+        return replace(form, collection_problem=COLLECTION_MISSING), None
+    if not typed:
+        return form, chosen
+    name = namespaces.namespace(chosen.name, typed)
+    problem = namespaces.collection_problem(chosen.name, typed)
+    if problem is None and not eligibility.may_request(
+        ctx, person, integration, namespaces.COLLECTION, name
+    ):
+        problem = collection_not_allowed(name)
+    if problem is not None:
+        return replace(form, collection_problem=problem), None
+    return form, ResourceKey(namespaces.COLLECTION, name)
+
+
 def _narrowed(
     ctx: Context, person: Person, form: RequestForm, filled: FormInput, chosen: ResourceKey | None
 ) -> RequestForm:
-    """The permission and duration steps once the resource is known (from the config alone)."""
+    """The permission and duration steps once what is requested is known (from the config
+    alone): the chosen resource, or a collection named in it."""
     if chosen is None or form.integration.chosen is None:
         return form
     integration = form.integration.chosen.value
     allowed = eligibility.permissions_for(ctx, person, integration, chosen.type, chosen.name)
     permission = pick(tuple(permission_choice(p) for p in allowed), filled.permission)
-    form = replace(form, resource_name=chosen.name, permission=permission)
+    form = replace(form, permission=permission)
     if not allowed:
         return replace(form, problem=no_permission(f"{chosen.type} {chosen.name}"))
     if permission.chosen is None:
@@ -165,11 +206,20 @@ def _claimed(ctx: Context, person: Person, filled: FormInput) -> RequestForm | N
     key = read_resource_value(filled.resource)
     if form.integration.chosen is None or key is None or key.digest:
         return None
-    if not eligibility.may_request(ctx, person, form.integration.chosen.value, key.type, key.name):
+    if not _may_offer(ctx, person, form.integration.chosen.value, key):
         return None
     choice = resource_choice(key.type, key.name)
     step = Step((choice,), choice, filled.resource)
-    return _narrowed(ctx, person, replace(form, resource=step), filled, key)
+    form, target = _collection(ctx, person, replace(form, resource=step), filled, key)
+    return _narrowed(ctx, person, form, filled, target)
+
+
+def _may_offer(ctx: Context, person: Person, integration: str, key: ResourceKey) -> bool:
+    """Whether the form may offer this resource: a flow covers it or a collection of it."""
+    if eligibility.may_request(ctx, person, integration, key.type, key.name):
+        return True
+    database = key.type == namespaces.DATABASE
+    return database and eligibility.collections_in(ctx, person, integration, key.name)
 
 
 async def _listed_resources(
@@ -198,7 +248,7 @@ async def _sent_resource(
         )
         return next((r for r in candidates if r.type == key.type and key.names(r.name)), None)
     found = await resources.get(session, integration, key.type, key.name)
-    if found is None or not eligibility.may_request(ctx, person, integration, key.type, key.name):
+    if found is None or not _may_offer(ctx, person, integration, key):
         return None
     return found
 

@@ -19,7 +19,13 @@ from core.use_cases import request_form
 
 TITLE = modals.TITLE
 MAX_ERROR = 1000
-CHOICES = (ids.INTEGRATION_SELECT, ids.RESOURCE_SELECT, ids.PERMISSION_SELECT, ids.DURATION_SELECT)
+CHOICES = (
+    ids.INTEGRATION_SELECT,
+    ids.RESOURCE_SELECT,
+    ids.COLLECTION_INPUT,
+    ids.PERMISSION_SELECT,
+    ids.DURATION_SELECT,
+)
 
 
 async def open_request_modal(

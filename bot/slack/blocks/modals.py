@@ -23,10 +23,12 @@ from bot.slack.blocks.common import (
     what,
 )
 from core.domain import sentences
+from core.domain.namespaces import MAX_NAMESPACE_BYTES
 from core.domain.request_form import (
     APPROVERS_LATER,
     AUTOMATIC,
     CHOICES,
+    COLLECTION,
     DURATION,
     INTEGRATION,
     JUSTIFICATION,
@@ -182,6 +184,30 @@ def _resource_input(form: RequestForm, filled: FormInput) -> Block:
     )
 
 
+def _collection_input(form: RequestForm, filled: FormInput) -> list[Block]:
+    """A text input naming a collection of the chosen database (Enter updates the choices
+    below it), and why the collection named cannot be requested."""
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": ids.COLLECTION_INPUT,
+        "max_length": MAX_NAMESPACE_BYTES,
+        "placeholder": text.plain_text("Collection name", limit=text.MAX_PLACEHOLDER),
+        "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]},
+    }
+    if form.collection:
+        element["initial_value"] = form.collection[:MAX_NAMESPACE_BYTES]
+    block = _input(
+        form_state.block_id(COLLECTION, filled),
+        "Collection",
+        element,
+        hint=form.collection_hint() + " Press Enter to update the choices.",
+        optional=not form.collection_required,
+        dispatch_action=True,
+    )
+    note = form.collection_note
+    return [block, context(f":warning: {text.escape(note)}")] if note else [block]
+
+
 _SELECTS = {
     INTEGRATION: ("Integration", "Choose an integration"),
     PERMISSION: ("Permission", "Choose a permission"),
@@ -198,6 +224,8 @@ def _choices(form: RequestForm) -> list[Block]:
             continue
         if field == RESOURCE:
             blocks.append(_resource_input(form, filled))
+            if form.shows(COLLECTION):
+                blocks += _collection_input(form, filled)
             continue
         label, placeholder = _SELECTS[field]
         blocks.append(

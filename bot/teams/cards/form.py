@@ -25,9 +25,12 @@ from bot.teams.cards.elements import (
     text_input,
 )
 from core.domain import sentences
+from core.domain.namespaces import MAX_NAMESPACE_BYTES
 from core.domain.request_form import (
     AUTOMATIC,
     CHOICES,
+    COLLECTION,
+    COLLECTION_MISSING,
     DURATION,
     INTEGRATION,
     JUSTIFICATION,
@@ -81,9 +84,28 @@ def _inputs(form: RequestForm) -> list[Element]:
         if not form.shows(field):
             break
         body += _choice_input(form, field)
+        if field == RESOURCE and form.shows(COLLECTION):
+            body += _collection_input(form)
+            if form.collection_required and not form.collection:
+                return [*body, note(f"{COLLECTION_MISSING} Then press Update choices.")]
         if form.step(field).chosen is None and field != DURATION:
             return [*body, note(f"{MISSING[field]} Then press Update choices.")]
     return body
+
+
+def _collection_input(form: RequestForm) -> list[Element]:
+    """A collection of the chosen database, named (collections are never discovered); why
+    the one named cannot be requested, beside it."""
+    element = text_input(
+        COLLECTION,
+        label="Collection" + (" (required)" if form.collection_required else ""),
+        value=form.collection,
+        placeholder="Collection name",
+        max_length=MAX_NAMESPACE_BYTES,
+    )
+    body = [element, line(Run(form.collection_hint(), subtle=True), spacing="Small")]
+    note_ = form.collection_note
+    return [*body, problem(note_)] if note_ else body
 
 
 def _approvers(form: RequestForm) -> list[Element]:

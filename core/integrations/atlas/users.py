@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from core.domain import permissions
 from core.domain.ports import AccessGrant, IntegrationError
+from core.integrations.atlas import grants
 
 AUTH_DATABASE: Final = "admin"
 MANAGED_BY: Final = {"key": "managed-by", "value": "gatepass"}
@@ -64,10 +65,7 @@ def role_for(grant: AccessGrant) -> dict[str, str]:
         return {"roleName": role, "databaseName": AUTH_DATABASE}
     if kind == "database":
         return {"roleName": role, "databaseName": name}
-    database, dot, collection = name.partition(".")
-    if not dot or not database or not collection:
-        raise IntegrationError(f"collection {name!r} is not 'database.collection'")
-    return {"roleName": role, "databaseName": database, "collectionName": collection}
+    return grants.collection_role(name, role)
 
 
 def roles_for(grants: Iterable[AccessGrant]) -> list[dict[str, str]]:
