@@ -151,6 +151,7 @@ def test_every_rendered_id_is_declared() -> None:
         integration=chosen(Choice("prod-atlas", "prod-atlas")),
         resource=chosen(resource_choice("database", "analytics")),
         resource_name="analytics",
+        collection_shown=True,  # the collection input below a database
         permission=chosen(Choice("read", "read")),
         duration=chosen(duration_choice(timedelta(hours=1))),
         approvers=(ApproverPreview("Bob", "owner"),),
