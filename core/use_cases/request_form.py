@@ -215,7 +215,10 @@ def _claimed(ctx: Context, person: Person, filled: FormInput) -> RequestForm | N
 
 
 def _may_offer(ctx: Context, person: Person, integration: str, key: ResourceKey) -> bool:
-    """Whether the form may offer this resource: a flow covers it or a collection of it."""
+    """Whether the form may offer this resource: a flow covers it or a collection of it.
+    Never a collection itself: one is named below its database, not chosen."""
+    if key.type == namespaces.COLLECTION:
+        return False
     if eligibility.may_request(ctx, person, integration, key.type, key.name):
         return True
     database = key.type == namespaces.DATABASE

@@ -224,6 +224,10 @@ BAD: dict[str, tuple[FormInput, dict[str, str]]] = {
         named("cluster:Cluster0", "events"),
         {"resource": "No access flow lets you request a collection in cluster Cluster0."},
     ),
+    "a collection sent as a resource": (
+        FormInput("prod-atlas", "collection:analytics.events", "read", "1h", "replay"),
+        {"resource": "Choose one of the offered resources."},
+    ),
     "in an unknown database": (
         named("database:nope", "events"),
         {

@@ -66,6 +66,7 @@ SLACK_SELECTS = {  # the request modal's choices: Alice's id sent as the chosen 
     ids.RESOURCE_SELECT: OWN,
     ids.PERMISSION_SELECT: OWN,
     ids.DURATION_SELECT: OWN,
+    ids.COLLECTION_INPUT: OWN,  # Enter in the collection input
 }
 SLACK_OPTIONS = {ids.RESOURCE_SELECT: OWN}  # the resource typeahead, Alice's id typed in
 SLACK_VIEWS: dict[str, tuple[str, dict[str, Any]]] = {  # Alice's id in private_metadata
