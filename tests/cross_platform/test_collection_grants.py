@@ -25,7 +25,7 @@ from tests.fakes.atlas import PRIVATE_KEY, PROJECT_ID, PUBLIC_KEY, FakeAtlas
 from tests.fakes.slack import FakeSlack, block_actions, view_submission
 from tests.fakes.teams import FakeBotConnector, FakeOpenIdServer, FakeTokenEndpoint
 from tests.fakes.teams_channel import FakeTeamsChannel
-from tests.slack.harness import SIGNING_SECRET, buttons
+from tests.slack.harness import SIGNING_SECRET, buttons, shown
 from tests.slack.harness import Harness as SlackHarness
 from tests.support.clock import ManualClock
 from tests.support.domain import BASE_CONFIG, RESOURCES
@@ -396,3 +396,25 @@ async def test_a_bad_collection_is_refused_on_both_platforms(
         "grants": 0,
     }
     assert user_calls(atlas) == [] and alice_roles(atlas) == []
+
+
+async def test_both_forms_say_why_a_named_collection_cannot_be_requested(
+    both: BothPlatforms,
+) -> None:
+    slack = both.slack
+    view_id = await slack.open_request_modal(SLACK_ALICE)
+    await slack.choose(SLACK_ALICE, view_id, ids.RESOURCE_SELECT, "database:analytics")
+    await name_collection(slack, view_id, "system.users")
+    view = slack.view(view_id)
+    assert SYSTEM in shown(view)
+    actions = {(b.get("element") or {}).get("action_id"): b for b in view["blocks"]}
+    assert actions[ids.COLLECTION_INPUT]["element"]["initial_value"] == "system.users"
+    assert ids.PERMISSION_SELECT not in actions  # nothing to choose for it until it is fixed
+
+    card = await both.teams.click(
+        ALICE, "form.refresh", teams_form(resource="database:analytics", collection="system.users")
+    )
+    assert SYSTEM in card_text(card)
+    assert card_inputs(card)["collection"]["value"] == "system.users"
+    assert "permission" not in card_inputs(card)
+    assert await slack.request_ids() == []
