@@ -19,7 +19,7 @@ from core.domain.errors import InvalidRequest
 from core.domain.request_form import Draft, FormInput, RequestForm
 from core.domain.views import RequestView
 from core.storage.models import AccessRequest
-from core.use_cases import request_form, requests
+from core.use_cases import approvals, request_form, requests
 from tests.support.domain import BASE_CONFIG, Domain, make_domain
 
 ALICE = "alice@example.com"
@@ -338,3 +338,32 @@ async def test_a_collection_of_an_unknown_database_is_refused_by_submit(
         assert await stored_requests(domain) == 0 and await domain.run_jobs() == 0
     finally:
         await domain.ctx.store.close()
+
+
+async def test_a_collection_grant_is_granted_and_extended_on_the_same_collection(
+    domain: Domain,
+) -> None:
+    made = await request_form.submit(
+        domain.ctx, requester=ALICE, filled=named("database:sales", "orders"), platform="slack"
+    )
+    assert isinstance(made, RequestView)
+    await approvals.decide(
+        domain.ctx,
+        approver="dave@example.com",
+        request_id=made.id,
+        outcome="approve",
+        reason=None,
+        platform="slack",
+    )
+    await domain.run_jobs()
+    assert domain.atlas.accounts == {"gp-alice": {"read@collection:sales.orders"}}
+    extension = await requests.extend(
+        domain.ctx,
+        actor=ALICE,
+        request_id=made.id,
+        duration=timedelta(hours=1),
+        justification="the replay runs late",
+        platform="slack",
+    )
+    assert extension.resource == "collection sales.orders"
+    assert [a.email for a in extension.approvers] == ["dave@example.com"]
