@@ -95,3 +95,9 @@ VIEW_CALLBACK_IDS: Final = (
 RENDERED_ONLY: Final = (JUSTIFICATION_INPUT, REASON_INPUT, REVEAL_PASSWORD_VIEW, NOTICE_VIEW)
 """Ids put into blocks but never listened to: text inputs are read from a submitted view's
 state, and the reveal and notice modals have no submit button. Every other id has a listener."""
+
+# --------------------------------------------------------------------------- approval channels
+
+CHANNEL_APPROVE: Final = "channel_approve"
+CHANNEL_DENY: Final = "channel_deny"
+"""Approve and Deny on the copy of an approval ask posted to a flow's approval channel."""
