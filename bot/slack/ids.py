@@ -67,6 +67,12 @@ JUSTIFICATION_INPUT: Final = "justification_input"
 REASON_INPUT: Final = "reason_input"
 """The text input of the deny-reason and approve-reason modals."""
 
+# --------------------------------------------------------------------------- approval channels
+
+CHANNEL_APPROVE: Final = "channel_approve"
+CHANNEL_DENY: Final = "channel_deny"
+"""Approve and Deny on the copy of an approval ask posted to a flow's approval channel."""
+
 ACTION_IDS: Final = (
     OPEN_REQUEST_MODAL,
     APPROVE,
@@ -82,6 +88,8 @@ ACTION_IDS: Final = (
     DURATION_SELECT,
     JUSTIFICATION_INPUT,
     REASON_INPUT,
+    CHANNEL_APPROVE,
+    CHANNEL_DENY,
 )
 VIEW_CALLBACK_IDS: Final = (
     REQUEST_SUBMIT,
@@ -95,9 +103,3 @@ VIEW_CALLBACK_IDS: Final = (
 RENDERED_ONLY: Final = (JUSTIFICATION_INPUT, REASON_INPUT, REVEAL_PASSWORD_VIEW, NOTICE_VIEW)
 """Ids put into blocks but never listened to: text inputs are read from a submitted view's
 state, and the reveal and notice modals have no submit button. Every other id has a listener."""
-
-# --------------------------------------------------------------------------- approval channels
-
-CHANNEL_APPROVE: Final = "channel_approve"
-CHANNEL_DENY: Final = "channel_deny"
-"""Approve and Deny on the copy of an approval ask posted to a flow's approval channel."""

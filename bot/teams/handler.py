@@ -76,6 +76,8 @@ class GatepassTeamsBot(TeamsActivityHandler):
     # ------------------------------------------------------------------ activities
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if team_of(turn_context.activity) is not None:  # a message to the bot in a channel
+            await self._channels.remember(turn_context.activity)
         actor = await self._sender(turn_context)
         if actor is not None:
             await self._commands.run(turn_context, actor=actor)
