@@ -188,3 +188,49 @@ async def test_a_channel_the_bot_is_not_in_falls_back_to_dms(channel_only: Harne
     assert channel_only.slack.messages.get(CHANNEL, {}) == {}
     for approver in (BOB, CAROL):
         assert buttons(channel_only.dm_with(approver, request_id))[ids.APPROVE] == request_id
+
+
+async def test_a_decision_in_a_dm_updates_the_channel_copy_to_the_end(both: Harness) -> None:
+    request_id = await asked(both)
+    reply = await both.click(
+        CAROL, ids.APPROVE, request_id, message=both.dm_with(CAROL, request_id)
+    )
+    assert reply.status == 200
+    await both.run_jobs()
+    message = channel_copy(both)
+    assert buttons(message) == {}
+    assert "Approved by Carol Lin" in shown(message)
+    assert buttons(both.dm_with(BOB, request_id)) == {}
+    both.clock.advance(hours=2)  # past the hour it was granted for
+    await both.run_jobs()
+    await both.run_jobs()
+    assert await both.status(request_id) is Status.EXPIRED
+    assert "Access expired at" in shown(channel_copy(both))
+
+
+async def test_reminders_are_posted_to_the_channel_again(channel_only: Harness) -> None:
+    request_id = await asked(channel_only)
+    channel_only.clock.advance(minutes=31)  # the flow's first reminder is at 30m
+    await channel_only.run_jobs()
+    copies = [
+        channel_only.slack.messages[CHANNEL][ts]
+        for ts in sorted(channel_only.slack.messages[CHANNEL])
+    ]
+    assert len(copies) == 2 and "Reminder" in shown(copies[1])
+    assert channel_only.dm(BOB) == [] and channel_only.dm(CAROL) == []
+    reply = await channel_only.send(
+        block_actions(
+            action_id=ids.CHANNEL_APPROVE,
+            value=request_id,
+            user_id=BOB,
+            user_name=channel_only.user_name(BOB),
+            channel_id=CHANNEL,
+            message_ts=copies[1]["ts"],
+        )
+    )
+    assert reply.status == 200
+    await channel_only.settle()
+    await channel_only.run_jobs()
+    for ts in sorted(channel_only.slack.messages[CHANNEL]):
+        message = channel_only.slack.messages[CHANNEL][ts]
+        assert buttons(message) == {} and "Approved by Bob Ray" in shown(message)
