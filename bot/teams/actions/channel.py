@@ -49,7 +49,8 @@ async def _decide(click: Click, outcome: str) -> Answer:
         return show(card)
     except (AlreadyDecided, NotAllowed) as error:
         message = ChannelApproval(await click.view())
-        return show(await click.cards.channel(message, notice=Notice(str(error))))
+        card = await click.cards.channel(message, viewer=click.actor, notice=Notice(str(error)))
+        return show(card)
     done = "approved" if outcome == approvals.APPROVE else "denied"
     notice = Notice(f"You {done} request {result.request.id}.", ok=True)
     return show(await click.cards.channel(ChannelApproval(result.request), notice=notice))

@@ -79,8 +79,10 @@ def channel_card(message: ChannelApproval, options: ChannelCardOptions | None = 
                 reason_error=options.reason_error,
             )
         )
-    elif view.is_pending:
+    elif view.is_pending and options.viewer and view.has_decided(options.viewer):
         body.append(note(sentences.WAITING_FOR_OTHERS))
+    elif view.is_pending:
+        body.append(note(sentences.WAITING_FOR_APPROVERS))
     else:
         body += state_lines(view)
     return card(
