@@ -69,6 +69,12 @@ JUSTIFICATION_INPUT: Final = "justification_input"
 REASON_INPUT: Final = "reason_input"
 """The text input of the deny-reason and approve-reason modals."""
 
+# --------------------------------------------------------------------------- approval channels
+
+CHANNEL_APPROVE: Final = "channel_approve"
+CHANNEL_DENY: Final = "channel_deny"
+"""Approve and Deny on the copy of an approval ask posted to a flow's approval channel."""
+
 ACTION_IDS: Final = (
     OPEN_REQUEST_MODAL,
     APPROVE,
@@ -85,6 +91,8 @@ ACTION_IDS: Final = (
     JUSTIFICATION_INPUT,
     REASON_INPUT,
     COLLECTION_INPUT,
+    CHANNEL_APPROVE,
+    CHANNEL_DENY,
 )
 VIEW_CALLBACK_IDS: Final = (
     REQUEST_SUBMIT,

@@ -15,13 +15,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render
+from bot.slack.blocks.channel import channel_approval
 from bot.slack.deps import PLATFORM
 from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
+from core.domain.channels import ChannelApproval
 from core.domain.messages import ApprovalRequested, OwnerAlert
 from core.domain.ports import MessageRef
 
 GONE = {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
+NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
 def recipient_of(message: Any) -> str | None:
@@ -87,3 +90,46 @@ class SlackNotifier:
         user_id = await self._identity.user_for(person) if person else None
         if person and user_id:
             self._home.refresh_soon(user_id, email=person)
+
+    # ------------------------------------------------------------------ approval channels
+
+    async def post_approval_to_channel(
+        self, channel: str, message: ChannelApproval
+    ) -> MessageRef | None:
+        """Post the ask to a flow's approval channel; None when the bot is not in it (it must
+        be invited: ``chat:write`` covers the channels it is a member of)."""
+        rendered = channel_approval(message)
+        try:
+            posted = await self._client.chat_postMessage(
+                channel=channel,
+                text=rendered.text,
+                blocks=rendered.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in NOT_IN_CHANNEL:
+                raise
+            self._log.warning(
+                "cannot post to the approval channel %s (%s): invite the app to it",
+                channel,
+                error.response.get("error"),
+            )
+            return None
+        return MessageRef(PLATFORM, str(posted["channel"]), str(posted["ts"]))
+
+    async def update_approval_in_channel(self, ref: MessageRef, message: ChannelApproval) -> None:
+        rendered = channel_approval(message)
+        try:
+            await self._client.chat_update(
+                channel=ref.channel, ts=ref.message_id, text=rendered.text, blocks=rendered.blocks
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in GONE:
+                raise
+            self._log.info(
+                "channel copy %s/%s is gone (%s); nothing to update",
+                ref.channel,
+                ref.message_id,
+                error.response.get("error"),
+            )

@@ -31,7 +31,7 @@ from bot.teams.cards.lists import help_card
 from bot.teams.endpoint import message_response, parse_card_action
 from bot.teams.form import search_resources
 from bot.teams.notifier import card_activity
-from bot.teams.references import TeamsAccounts
+from bot.teams.references import TeamsAccounts, TeamsChannels, team_of
 from bot.teams.render import Cards
 from core.context import Context
 from core.domain.errors import NotInDirectory
@@ -47,10 +47,18 @@ PROACTIVE_EVENTS = (
 
 
 class GatepassTeamsBot(TeamsActivityHandler):
-    def __init__(self, *, ctx: Context, accounts: TeamsAccounts, cards: Cards) -> None:
+    def __init__(
+        self,
+        *,
+        ctx: Context,
+        accounts: TeamsAccounts,
+        cards: Cards,
+        channels: TeamsChannels | None = None,
+    ) -> None:
         self._ctx = ctx
         self._accounts = accounts
         self._cards = cards
+        self._channels = channels or TeamsChannels(ctx=ctx)
         self._commands = Commands(ctx=ctx, cards=cards)
 
     # ------------------------------------------------------------------ identity
@@ -68,11 +76,16 @@ class GatepassTeamsBot(TeamsActivityHandler):
     # ------------------------------------------------------------------ activities
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if team_of(turn_context.activity) is not None:  # a message to the bot in a channel
+            await self._channels.remember(turn_context.activity)
         actor = await self._sender(turn_context)
         if actor is not None:
             await self._commands.run(turn_context, actor=actor)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        if team_of(turn_context.activity) is not None:  # in a team: its channels, no welcome
+            await self._channels.remember(turn_context.activity)
+            return
         if await self._sender(turn_context) is not None:
             await turn_context.send_activity(
                 card_activity(help_card(greeting="Welcome to Gatepass"))
@@ -80,8 +93,11 @@ class GatepassTeamsBot(TeamsActivityHandler):
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """The app was added to a personal chat: remember the conversation (the welcome comes
-        with the installationUpdate that Teams sends alongside)."""
+        with the installationUpdate that Teams sends alongside). In a team: remember the
+        channels the activity names, where approval asks may be posted."""
         activity = turn_context.activity
+        if team_of(activity) is not None:  # installed in a team, or one of its channel events
+            await self._channels.remember(activity)
         if activity.members_added and activity.from_property is not None:
             await self._sender(turn_context, tell=False)
         await super().on_conversation_update_activity(turn_context)

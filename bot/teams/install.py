@@ -20,7 +20,7 @@ from bot.teams.auth import SigningKeysUnavailable
 from bot.teams.endpoint import MESSAGES_PATH, TeamsEndpoint, build_teams_endpoint
 from bot.teams.handler import GatepassTeamsBot, on_turn_error
 from bot.teams.notifier import TeamsNotifier
-from bot.teams.references import PLATFORM, TeamsAccounts
+from bot.teams.references import PLATFORM, TeamsAccounts, TeamsChannels
 from bot.teams.render import Cards
 from core.config.settings import Settings
 from core.context import Context
@@ -34,7 +34,8 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
         return left_out(settings, PLATFORM)
     accounts = TeamsAccounts(ctx=ctx)
     cards = Cards(ctx=ctx, accounts=accounts)
-    bot = GatepassTeamsBot(ctx=ctx, accounts=accounts, cards=cards)
+    channels = TeamsChannels(ctx=ctx)
+    bot = GatepassTeamsBot(ctx=ctx, accounts=accounts, cards=cards, channels=channels)
     endpoint = build_teams_endpoint(
         config=config, secrets=settings.teams, bot=bot, host=settings.config.server.host
     )
@@ -42,7 +43,9 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
     return PlatformParts(
         name=PLATFORM,
         routes=(web.post(MESSAGES_PATH, endpoint.handle),),
-        notifier=TeamsNotifier(endpoint=endpoint, accounts=accounts, cards=cards),
+        notifier=TeamsNotifier(
+            endpoint=endpoint, accounts=accounts, cards=cards, channels=channels
+        ),
         prepare=_signing_keys_loader(endpoint),
         checks=() if endpoint.dev_mode else (Check("teams", endpoint.check),),
         wiring=endpoint,

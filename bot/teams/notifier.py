@@ -15,11 +15,12 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
-from bot.teams.cards.elements import Element
+from bot.teams.cards.elements import Element, clean
 from bot.teams.endpoint import TeamsEndpoint
-from bot.teams.references import PLATFORM, TeamsAccounts
+from bot.teams.references import PLATFORM, TeamsAccounts, TeamsChannels
 from bot.teams.render import Cards, recipient, summary
 from core import metrics
+from core.domain.channels import ChannelApproval, channel_summary
 from core.domain.ports import MessageRef
 
 log = logging.getLogger("gatepass.teams")
@@ -39,10 +40,18 @@ def card_activity(card: Element, *, text: str | None = None) -> Activity:
 class TeamsNotifier:
     platform = PLATFORM
 
-    def __init__(self, *, endpoint: TeamsEndpoint, accounts: TeamsAccounts, cards: Cards) -> None:
+    def __init__(
+        self,
+        *,
+        endpoint: TeamsEndpoint,
+        accounts: TeamsAccounts,
+        cards: Cards,
+        channels: TeamsChannels | None = None,
+    ) -> None:
         self._endpoint = endpoint
         self._accounts = accounts
         self._cards = cards
+        self._channels = channels
 
     async def reachable(self, person: str) -> bool:
         return await self._accounts.find(person) is not None
@@ -76,6 +85,45 @@ class TeamsNotifier:
         reference = copy.deepcopy(account.reference)
         reference.conversation.id = ref.channel
         activity = card_activity(await self._cards.render(message), text=summary(message))
+        activity.id = ref.message_id
+        activity.type = ActivityTypes.message
+
+        async def replace(turn_context: TurnContext) -> None:
+            await turn_context.update_activity(activity)
+
+        await self._continue(reference, replace)
+
+    # ------------------------------------------------------------------ approval channels
+
+    async def post_approval_to_channel(
+        self, channel: str, message: ChannelApproval
+    ) -> MessageRef | None:
+        """Post the ask as a new message in a team channel; None when Gatepass has not seen
+        that channel (the app is not installed in its team)."""
+        reference = await self._channels.reference(channel) if self._channels else None
+        if reference is None:
+            return None
+        card = await self._cards.channel(message)
+        activity = card_activity(card, text=clean(channel_summary(message), limit=250))
+        posted: list[str] = []
+
+        async def post(turn_context: TurnContext) -> None:
+            response = await turn_context.send_activity(activity)
+            if response is not None and response.id:
+                posted.append(response.id)
+
+        await self._continue(reference, post)
+        if not posted:
+            raise TeamsUndeliverable(f"no activity id for the message to channel {channel}")
+        return MessageRef(self.platform, channel, posted[0])
+
+    async def update_approval_in_channel(self, ref: MessageRef, message: ChannelApproval) -> None:
+        reference = await self._channels.reference(ref.channel) if self._channels else None
+        if reference is None:
+            log.warning("cannot update Teams channel message %s: channel unknown", ref.message_id)
+            return
+        card = await self._cards.channel(message)
+        activity = card_activity(card, text=clean(channel_summary(message), limit=250))
         activity.id = ref.message_id
         activity.type = ActivityTypes.message
 

@@ -3,6 +3,10 @@
 The template and icons ship inside the distribution, in ``bot/teams/package/``, and are read
 with ``importlib.resources`` so an installed ``gatepass`` can build the zip. ``teams/`` at the
 repository root holds identical copies for people who sideload by hand; a test keeps them equal.
+
+The bot is installable in ``personal`` scope (requests, approvals, access details) and in
+``team`` scope, so that a team's channel can receive the approval asks of the flows that name
+it as their ``approval_channel``; nothing but those asks is ever posted to a channel.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ DOMAIN_PLACEHOLDER = "{{DOMAIN}}"
 MANIFEST = "manifest.json"
 ICONS = ("color.png", "outline.png")
 PACKAGE_NAME = "gatepass-teams.zip"
+BOT_SCOPES = ("personal", "team")  # team: approval asks in a channel of the team
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -86,6 +91,9 @@ def render_manifest(*, app_id: str, domain: str) -> dict[str, Any]:
     """The manifest template with the app id and domain filled in."""
     values = {APP_ID_PLACEHOLDER: check_app_id(app_id), DOMAIN_PLACEHOLDER: check_domain(domain)}
     manifest = _fill(manifest_template(), values)
+    for bot in manifest.get("bots") or []:
+        if tuple(bot.get("scopes") or ()) != BOT_SCOPES:
+            raise TeamsPackageError(f"the manifest's bot must have the scopes {list(BOT_SCOPES)}")
     leftover = re.findall(r"\{\{[A-Z_]+\}\}", json.dumps(manifest))
     if leftover:
         raise TeamsPackageError(f"the manifest template has unfilled placeholders {leftover}")

@@ -23,7 +23,7 @@ from botframework.connector.models import ErrorResponseException
 from core.context import Context
 from core.domain.directory import normalize_email
 from core.domain.errors import NoChatEmail
-from core.storage import chat_accounts
+from core.storage import chat_accounts, chat_channels
 from core.storage.models import ChatAccount
 
 PLATFORM = "teams"
@@ -143,3 +143,66 @@ class TeamsAccounts:
         rows = await chat_accounts.accounts_for(self._ctx, platform=PLATFORM, emails=emails)
         found = [i for row in sorted(rows, key=lambda r: r.email) for i in _account(row).ids]
         return tuple(dict.fromkeys(found))
+
+
+# --------------------------------------------------------------------------- team channels
+
+CHANNEL = "channel"
+
+
+def team_of(activity: Activity) -> str | None:
+    """The id of the team an activity happened in (None outside a team: a personal chat)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = data.get("team") if isinstance(data.get("team"), dict) else {}
+    value = team.get("id") if team else None
+    return value if isinstance(value, str) and value else None
+
+
+def channels_of(activity: Activity, team_id: str) -> list[str]:
+    """The channels of the team an activity names: the General channel (its id is the team's),
+    the conversation's channel, the channel an event or the installation is about."""
+    data: dict[str, Any] = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    found = [team_id]
+    if activity.conversation is not None and activity.conversation.id:
+        found.append(activity.conversation.id.split(";", 1)[0])  # "…;messageid=…" is a thread
+    for holder in (data, data.get("settings") or {}):
+        for key in ("channel", "selectedChannel"):
+            channel = holder.get(key) if isinstance(holder, dict) else None
+            if isinstance(channel, dict) and isinstance(channel.get("id"), str):
+                found.append(channel["id"])
+    return [c for c in dict.fromkeys(found) if c.startswith("19:")]
+
+
+class TeamsChannels:
+    """The team channels Gatepass may post to: every channel it has seen of a team where the
+    app is installed, with the team's conversation reference (in the database)."""
+
+    def __init__(self, *, ctx: Context) -> None:
+        self._ctx = ctx
+
+    async def remember(self, activity: Activity) -> None:
+        """Store the channels a team-scope activity names (nothing outside a team)."""
+        team_id = team_of(activity)
+        if team_id is None or activity.service_url is None:
+            return
+        reference = reference_of(activity)
+        await chat_channels.remember(
+            self._ctx,
+            platform=PLATFORM,
+            channels=channels_of(activity, team_id),
+            team_id=team_id,
+            extra={"reference": reference.serialize()},
+        )
+
+    async def reference(self, channel_id: str) -> ConversationReference | None:
+        """How to post a new message to ``channel_id`` (None: Gatepass has not seen it)."""
+        row = await chat_channels.channel(self._ctx, platform=PLATFORM, channel_id=channel_id)
+        stored = (row.extra or {}).get("reference") if row is not None else None
+        if not isinstance(stored, dict):
+            return None
+        reference = ConversationReference.deserialize(stored)
+        reference.conversation.id = channel_id
+        reference.conversation.conversation_type = CHANNEL
+        reference.conversation.is_group = True
+        reference.activity_id = None
+        return reference

@@ -13,6 +13,7 @@ from functools import singledispatchmethod
 
 from bot.teams.cards.access import ready_card, warning_card
 from bot.teams.cards.approval import ApprovalOptions, approval_card
+from bot.teams.cards.channel import ChannelCardOptions, channel_card
 from bot.teams.cards.elements import Element, Notice, clean
 from bot.teams.cards.requester import (
     ended_card,
@@ -23,6 +24,7 @@ from bot.teams.cards.requester import (
 from bot.teams.references import TeamsAccounts
 from core.context import Context
 from core.domain import sentences
+from core.domain.channels import ChannelApproval
 from core.domain.messages import (
     AccessEnded,
     AccessReady,
@@ -60,6 +62,33 @@ class Cards:
         return approval_card(
             message,
             ApprovalOptions(
+                refresh_user_ids=user_ids,
+                reason_required=self.reason_required(view),
+                notice=notice,
+                reason=reason,
+                reason_error=reason_error,
+            ),
+        )
+
+    async def channel(
+        self,
+        message: ChannelApproval,
+        *,
+        viewer: str | None = None,
+        notice: Notice | None = None,
+        reason: str = "",
+        reason_error: str | None = None,
+    ) -> Element:
+        """The copy of an approval ask in a flow's approval channel (``viewer``: as the one
+        approver who refreshed or clicked it sees it)."""
+        view = message.request
+        user_ids = (
+            await self._accounts.ids_of(a.email for a in view.approvers) if view.is_pending else ()
+        )
+        return channel_card(
+            message,
+            ChannelCardOptions(
+                viewer=viewer,
                 refresh_user_ids=user_ids,
                 reason_required=self.reason_required(view),
                 notice=notice,

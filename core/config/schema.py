@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from core.config.approval_channels import platform_problem
 from core.config.network import dev_mode_problem
 from core.config.secrets import SecretRef
 from core.config.sections import (
@@ -116,6 +117,13 @@ class GatepassConfig(Strict):
                     f"{where}.integration: no integration named {flow.integration!r} ({known})"
                 )
             _check_flow_against(where, flow, target.type)
+            channel_problem = platform_problem(
+                flow.notify_approvers,
+                flow.approval_channel,
+                [name for name in ("slack", "teams") if getattr(self, name) is not None],
+            )
+            if channel_problem is not None:
+                raise ValueError(f"{where}.{channel_problem}")
         problem = dev_mode_problem(
             dev_mode=self.teams is not None and self.teams.dev_mode, host=self.server.host
         )

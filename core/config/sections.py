@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.config.approval_channels import ApprovalChannel, mode_problem
 from core.config.secrets import SecretRef
 from core.domain.durations import format_duration, parse_duration
 
@@ -263,6 +264,9 @@ class AccessFlow(Strict):
     reminders: tuple[timedelta, ...] = ()
     # The longest a grant may last with all its extensions (none: no cap).
     max_total_duration: timedelta | None = None
+    # Where approvers are asked: their DMs (dm), the approval_channel (channel), or both.
+    notify_approvers: Literal["dm", "channel", "both"] = "dm"
+    approval_channel: ApprovalChannel | None = None
 
     _durations = field_validator("durations", "reminders", mode="before")(
         classmethod(lambda cls, v: tuple(_duration(x) for x in v) if isinstance(v, list) else v)
@@ -301,6 +305,15 @@ class AccessFlow(Strict):
                 f"than the longest of durations ({format_duration(self.max_duration)}): no "
                 "grant could be given in full"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _channel(self) -> AccessFlow:
+        problem = mode_problem(
+            self.notify_approvers, self.approval_channel, automatic=self.is_automatic
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property

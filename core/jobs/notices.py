@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 
 from core.context import Context
+from core.domain.channels import is_channel_copy
 from core.domain.messages import ApprovalRequested, Message, OwnerAlert, RequestReceived
 from core.domain.notices import Notice, requester_message
 from core.domain.ports import MessageRef, Notifier
 from core.domain.routing import integration_owners
 from core.domain.views import ApproverView, RequestView
-from core.jobs import escalation
+from core.jobs import channel_notices, escalation
 from core.jobs.kinds import (
     UNREACHABLE_ROUND,
     ApproversNotice,
@@ -136,8 +137,16 @@ class Notices:
         purpose = APPROVAL if not notice.reminder else f"{APPROVAL}:{notice.round}"
         skip = await _posted(ctx, view.id, purpose)
         errors: list[str] = []
-        reached_anyone = False
-        for approver in view.approvers:
+        reached_anyone = await channel_notices.ask_in_channels(
+            ctx,
+            self.notifiers,
+            view,
+            round_=notice.round if notice.reminder else None,
+            errors=errors,
+        )
+        # Channel only: DMs just when no channel could be reached (the ask must reach someone).
+        in_dms = not reached_anyone or channel_notices.asks_in_dms(ctx, view)
+        for approver in view.approvers if in_dms else ():
             if view.has_decided(approver.email):
                 continue
             message = ApprovalRequested(view, approver, reminder=notice.reminder)
@@ -220,6 +229,9 @@ class Notices:
         by_platform = {n.platform: n for n in self.notifiers}
         errors: list[str] = []
         for row in posted:
+            if is_channel_copy(row.purpose):
+                await channel_notices.update_copy(by_platform.get(row.platform), row, view, errors)
+                continue
             message = _updated_message(view, row)
             notifier = by_platform.get(row.platform)
             if message is None or notifier is None:

@@ -340,3 +340,17 @@ class DirectoryState(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+
+
+class ChatChannel(SQLModel, table=True):
+    """A channel of a chat platform Gatepass may post approval asks to (a flow's
+    ``approval_channel``). ``extra`` holds what only that platform's edge reads (a Teams
+    channel's conversation reference, captured when the app was installed in its team)."""
+
+    __tablename__ = "chat_channels"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    channel_id: str = Field(primary_key=True, max_length=255)
+    team_id: str = Field(default="", max_length=255)
+    extra: dict[str, Any] = _json()
+    updated_at: datetime = _time()

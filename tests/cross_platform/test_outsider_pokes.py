@@ -60,6 +60,8 @@ SLACK_BUTTONS = {
     ids.DONE: REFUSED,
     ids.REQUEST_AGAIN: REFUSED,
     ids.OPEN_REQUEST_MODAL: OWN,
+    ids.CHANNEL_APPROVE: REFUSED,
+    ids.CHANNEL_DENY: REFUSED,
 }
 SLACK_SELECTS = {  # the request modal's choices: Alice's id sent as the chosen value
     ids.INTEGRATION_SELECT: OWN,
@@ -93,6 +95,9 @@ TEAMS_VERBS = {
     verbs.EXTEND: REFUSED,
     verbs.FORM_REFRESH: OWN,
     verbs.FORM_SUBMIT: OWN,
+    verbs.CHANNEL_REFRESH: REFUSED,
+    verbs.CHANNEL_APPROVE: REFUSED,
+    verbs.CHANNEL_DENY: REFUSED,
 }
 TEAMS_COMMANDS = {"list": OWN, "pending": OWN}
 

@@ -21,8 +21,10 @@ import yaml
 from bot.slack import ids
 from bot.slack.actions import GROUPS
 from bot.slack.blocks import render
+from bot.slack.blocks.channel import channel_approval
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.modals import extend_modal, reason_modal, request_modal, reveal_modal
+from core.domain.channels import ChannelApproval
 from core.domain.lifecycle import Status
 from core.domain.messages import (
     AccessEnded,
@@ -168,6 +170,7 @@ def test_every_rendered_id_is_declared() -> None:
             OwnerAlert(active, "broken"),
         )
     ]
+    surfaces.append(channel_approval(ChannelApproval(pending)).blocks)
     surfaces += [
         request_modal(form),
         reason_modal(view=pending, outcome="deny", private_metadata="{}"),

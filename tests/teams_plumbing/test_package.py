@@ -57,7 +57,7 @@ def test_template_has_placeholders_and_personal_commands() -> None:
     assert template["validDomains"] == [DOMAIN_PLACEHOLDER]
     [bot] = template["bots"]
     assert bot["botId"] == APP_ID_PLACEHOLDER
-    assert bot["scopes"] == ["personal"]
+    assert bot["scopes"] == ["personal", "team"]  # team: approval asks in a channel
     [commands] = bot["commandLists"]
     assert [c["title"] for c in commands["commands"]] == ["request", "list", "pending", "help"]
 

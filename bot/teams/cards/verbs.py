@@ -31,3 +31,8 @@ READY_CARD = "ready"
 WARNING_CARD = "warning"
 
 RESOURCE_DATASET = "resources"
+
+# The copy of an approval ask posted to a flow's approval channel.
+CHANNEL_REFRESH = "channel.refresh"
+CHANNEL_APPROVE = "channel.approve"
+CHANNEL_DENY = "channel.deny"
