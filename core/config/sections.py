@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.config.break_glass import BreakGlass, break_glass_flow_problem
 from core.config.secrets import SecretRef
 from core.domain.durations import format_duration, parse_duration
 
@@ -263,6 +264,8 @@ class AccessFlow(Strict):
     reminders: tuple[timedelta, ...] = ()
     # The longest a grant may last with all its extensions (none: no cap).
     max_total_duration: timedelta | None = None
+    # Self-approved, broadcast and reviewed access (``core.config.break_glass``).
+    break_glass: BreakGlass | None = None
 
     _durations = field_validator("durations", "reminders", mode="before")(
         classmethod(lambda cls, v: tuple(_duration(x) for x in v) if isinstance(v, list) else v)
@@ -301,6 +304,21 @@ class AccessFlow(Strict):
                 f"than the longest of durations ({format_duration(self.max_duration)}): no "
                 "grant could be given in full"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _break_glass_rules(self) -> AccessFlow:
+        if self.break_glass is None:
+            return self
+        problem = break_glass_flow_problem(
+            break_glass=self.break_glass,
+            durations=self.durations,
+            automatic=self.is_automatic,
+            require_justification=self.require_justification,
+            reminders=self.reminders,
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property
