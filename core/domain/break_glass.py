@@ -22,6 +22,17 @@ WARNING = (
 )
 
 
+def reason_hint(minimum: int) -> str:
+    return (
+        f"Required, at least {minimum} characters: what is broken and why it cannot wait. "
+        "Everybody told of this use reads it."
+    )
+
+
+def reason_label(minimum: int) -> str:
+    return f"Reason for breaking the glass (required, at least {minimum} characters)"
+
+
 def review_of(value: object) -> Review:
     try:
         return Review(str(value))

@@ -251,3 +251,13 @@ async def review(
     person = ctx.directory.person(reviewer)
     name = short_name(person.label if person else reviewer)
     return Reviewed(view, ReviewState(verdict, name, now))
+
+
+async def reviewed_use(ctx: Context, request_id: str, *, viewer: str) -> Reviewed:
+    """A break-glass use and its review, as a party of the request sees it."""
+    view = await reads.request_for(ctx, request_id, viewer=viewer)
+    async with ctx.store.reading() as session:
+        state = await review_state(ctx, session, request_id)
+    if state is None:
+        raise NotBreakGlass(request_id)
+    return Reviewed(view, state)

@@ -59,6 +59,8 @@ SLACK_BUTTONS = {
     ids.EXTEND: REFUSED,
     ids.DONE: REFUSED,
     ids.REQUEST_AGAIN: REFUSED,
+    ids.BREAK_GLASS_ACKNOWLEDGE: REFUSED,
+    ids.BREAK_GLASS_FLAG: REFUSED,
     ids.OPEN_REQUEST_MODAL: OWN,
 }
 SLACK_SELECTS = {  # the request modal's choices: Alice's id sent as the chosen value
@@ -90,6 +92,8 @@ TEAMS_VERBS = {
     verbs.HIDE: REFUSED,
     verbs.DONE: REFUSED,
     verbs.EXTEND: REFUSED,
+    verbs.BREAK_GLASS_ACKNOWLEDGE: REFUSED,
+    verbs.BREAK_GLASS_FLAG: REFUSED,
     verbs.FORM_REFRESH: OWN,
     verbs.FORM_SUBMIT: OWN,
 }

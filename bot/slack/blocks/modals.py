@@ -22,7 +22,7 @@ from bot.slack.blocks.common import (
     section,
     what,
 )
-from core.domain import sentences
+from core.domain import break_glass, sentences
 from core.domain.request_form import (
     APPROVERS_LATER,
     AUTOMATIC,
@@ -218,6 +218,15 @@ def request_modal(form: RequestForm) -> View:
         initial=form.justification,
         hint="Why you need this access; the approvers read it.",
     )
+    if form.break_glass_reason:
+        justification_input = _text_input(
+            block_id=JUSTIFICATION,
+            action_id=ids.JUSTIFICATION_INPUT,
+            label="Reason for breaking the glass",
+            optional=False,
+            initial=form.justification,
+            hint=break_glass.reason_hint(form.break_glass_reason),
+        )
     return _modal(
         title=TITLE,
         callback_id=ids.REQUEST_SUBMIT,
@@ -232,6 +241,8 @@ def _approvers_preview(form: RequestForm) -> Block:
         return section(f":warning: {text.escape(form.problem)}", block_id="approvers")
     if form.automatic:
         return section(f":zap: {AUTOMATIC}", block_id="approvers")
+    if form.break_glass_reason:
+        return section(f":rotating_light: *{break_glass.WARNING}*", block_id="approvers")
     if not form.approvers:
         return context(APPROVERS_LATER)
     heading = sentences.approvers_heading(form.approvals_required, preview=True)
