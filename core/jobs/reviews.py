@@ -116,8 +116,9 @@ class BreakGlassNotices(Notices):
         for platform, channel in _channels(ctx, view):
             notifier = by_platform.get(platform)
             if notifier is None:
-                log.warning("break-glass %s: %s is not configured; no broadcast there", view.id,
-                            platform)  # fmt: skip
+                log.warning(
+                    "break-glass %s: %s is not configured; no broadcast there", view.id, platform
+                )
                 continue
             if (channel, platform) in done:
                 continue

@@ -45,7 +45,7 @@ from core.domain.sentences import short_name
 from core.domain.views import RequestView
 from core.jobs.kinds import BreakGlassNotice, BreakGlassRemind, BreakGlassUpdate, RequesterNotice
 from core.jobs.queue import enqueue
-from core.storage import audit
+from core.storage import audit, request_views
 from core.storage.models import AccessRequest, BreakGlassUse
 from core.use_cases import reads, requests
 
@@ -72,25 +72,7 @@ async def self_approve(
     session.add(request)
     metrics.request_reached(session, Status.PENDING)
     await session.flush()
-    await audit.record(
-        session,
-        at=now,
-        actor=request.requester,
-        action="request.submitted",
-        request_id=request.id,
-        to_status=Status.PENDING,
-        platform=request.platform,
-        detail={
-            "flow": request.flow,
-            "integration": request.integration,
-            "resource": f"{request.resource_type}:{request.resource_name}",
-            "permission": request.permission,
-            "duration_seconds": request.duration_seconds,
-            "approvers": [],
-            "extends": request.extends_request_id,
-            "break_glass": True,
-        },
-    )
+    await _record_submitted(session, request)
     use = await _claim_use(session, request, rules, now=now)
     await requests.approve(
         session,
@@ -121,6 +103,30 @@ async def self_approve(
         BreakGlassNotice.first(request.id, at=now),
         *BreakGlassRemind.rounds(request.id, rules.review_reminders, used_at=now),
         RequesterNotice.about(request.id, Notice.RECEIPT, at=now),
+    )
+
+
+async def _record_submitted(session: AsyncSession, request: AccessRequest) -> None:
+    """The submission's audit event, marked as break-glass (no approvers: its requester)."""
+    now = request.created_at
+    await audit.record(
+        session,
+        at=now,
+        actor=request.requester,
+        action="request.submitted",
+        request_id=request.id,
+        to_status=Status.PENDING,
+        platform=request.platform,
+        detail={
+            "flow": request.flow,
+            "integration": request.integration,
+            "resource": f"{request.resource_type}:{request.resource_name}",
+            "permission": request.permission,
+            "duration_seconds": request.duration_seconds,
+            "approvers": [],
+            "extends": request.extends_request_id,
+            "break_glass": True,
+        },
     )
 
 
@@ -261,3 +267,32 @@ async def reviewed_use(ctx: Context, request_id: str, *, viewer: str) -> Reviewe
     if state is None:
         raise NotBreakGlass(request_id)
     return Reviewed(view, state)
+
+
+@dataclass(frozen=True)
+class Use:
+    """A break-glass use for the administrator's list: the request, when, and its review."""
+
+    request: RequestView
+    used_at: datetime
+    review: ReviewState
+
+
+async def uses_for_admin(ctx: Context, *, status: str | None = None, limit: int = 200) -> list[Use]:
+    """Every break-glass use, newest first, for the administrator's CLI (no edge calls this)."""
+    async with ctx.store.reading() as session:
+        query = (
+            select(BreakGlassUse, AccessRequest)
+            .join(AccessRequest, col(AccessRequest.id) == col(BreakGlassUse.request_id))
+            .order_by(col(BreakGlassUse.used_at).desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(col(AccessRequest.status) == status)
+        rows = (await session.execute(query)).all()
+        views = await request_views.build_views(session, ctx.directory, [r for _, r in rows])
+        found = []
+        for (use, _), view in zip(rows, views, strict=True):
+            state = await review_state(ctx, session, use.request_id)
+            found.append(Use(view, use.used_at, state or ReviewState()))
+    return found
