@@ -52,6 +52,12 @@ async def break_glass_from_slack(world: World) -> str:
     assert "This is break-glass access: you approve it yourself" in modal
     assert "Reason for breaking the glass" in modal and "at least 20 characters" in modal
     assert "Who will approve" not in modal
+    [reason] = [
+        b["element"]
+        for b in harness.view(view_id)["blocks"]
+        if b.get("element", {}).get("action_id") == ids.JUSTIFICATION_INPUT
+    ]
+    assert reason["min_length"] == 20  # Slack holds it too; Gatepass checks it anyway
     before = await harness.counts()
     short = await harness.submit(S_ALICE, view_id, {ids.JUSTIFICATION_INPUT: "db is down"})
     assert "at least 20 characters" in short.json()["errors"]["justification"]

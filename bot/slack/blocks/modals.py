@@ -114,7 +114,14 @@ def _select(
 
 
 def _text_input(
-    *, block_id: str, action_id: str, label: str, optional: bool, initial: str = "", hint: str = ""
+    *,
+    block_id: str,
+    action_id: str,
+    label: str,
+    optional: bool,
+    initial: str = "",
+    hint: str = "",
+    min_length: int = 0,
 ) -> Block:
     element: Block = {
         "type": "plain_text_input",
@@ -122,6 +129,8 @@ def _text_input(
         "multiline": True,
         "max_length": MAX_JUSTIFICATION,
     }
+    if min_length:
+        element["min_length"] = min_length
     if initial:
         element["initial_value"] = initial[:MAX_JUSTIFICATION]
     return _input(block_id, label, element, hint=hint, optional=optional)
@@ -226,6 +235,7 @@ def request_modal(form: RequestForm) -> View:
             optional=False,
             initial=form.justification,
             hint=break_glass.reason_hint(form.break_glass_reason),
+            min_length=form.break_glass_reason,
         )
     return _modal(
         title=TITLE,
