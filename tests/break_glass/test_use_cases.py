@@ -210,3 +210,19 @@ async def test_a_flow_without_break_glass_still_refuses_self_approval(domain: Do
         with pytest.raises(SelfApproval):
             await break_glass.self_approve(domain.ctx, session, request, flow)
     assert (await requests_view(domain, view.id)).status is Status.PENDING
+
+
+async def test_an_extension_is_another_use_of_the_day(domain: Domain) -> None:
+    view = await use(domain)
+    await domain.run_jobs()
+    before = await counts(domain)
+    with pytest.raises(LimitReached):
+        await requests.extend(
+            domain.ctx,
+            actor=ALICE,
+            request_id=view.id,
+            duration=timedelta(minutes=30),
+            justification=REASON,
+            platform="slack",
+        )
+    assert await counts(domain) == before
