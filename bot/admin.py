@@ -109,8 +109,11 @@ async def approvers_for(
         "automatic": routing.automatic,
         "approvers": rows,
         "escalation": [{"email": a.email, "reason": a.reason} for a in routing.escalation],
+        "break_glass": flow.break_glass is not None,
     }
-    if routing.automatic:
+    if flow.break_glass is not None:
+        text = f"flow {flow.name}: break-glass, approved by the requester and reviewed after"
+    elif routing.automatic:
         text = f"flow {flow.name}: approved automatically (no approver)"
     else:
         text = f"flow {flow.name}: {flow.approvals_required} approval(s) needed\n" + table(

@@ -49,3 +49,18 @@ def test_the_list_and_the_export_mark_break_glass_uses(cli: Cli) -> None:
         break_glass.USED,
         break_glass.REVIEWED,
     ]
+
+
+def test_approvers_for_says_a_flow_is_break_glass(cli: Cli) -> None:
+    data: dict[str, Any] = break_glass_config()
+    data["encryption_key"] = "env:GATEPASS_ENCRYPTION_KEY"
+    seed(cli, data)
+    config = cli.write(data)
+    ask = ("--requester", "alice@example.com", "--integration", "prod-atlas")
+    ask += ("--resource", "database:billing", "--permission", "readWrite")
+    result, found = cli.json("approvers-for", *ask, config=config)
+    assert result.exit_code == 0, result.output
+    assert found["break_glass"] is True and found["approvers"] == []
+    assert (
+        "break-glass, approved by the requester" in cli("approvers-for", *ask, config=config).output
+    )
