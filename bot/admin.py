@@ -18,7 +18,15 @@ from core.domain.ports import IntegrationError
 from core.domain.views import RequestView
 from core.runtime import build_context
 from core.storage import migrations
-from core.use_cases import admin, directory_loading, eligibility, grants, people, reads
+from core.use_cases import (
+    admin,
+    break_glass,
+    directory_loading,
+    eligibility,
+    grants,
+    people,
+    reads,
+)
 
 ADMIN = "admin (cli)"
 
@@ -101,8 +109,11 @@ async def approvers_for(
         "automatic": routing.automatic,
         "approvers": rows,
         "escalation": [{"email": a.email, "reason": a.reason} for a in routing.escalation],
+        "break_glass": flow.break_glass is not None,
     }
-    if routing.automatic:
+    if flow.break_glass is not None:
+        text = f"flow {flow.name}: break-glass, approved by the requester and reviewed after"
+    elif routing.automatic:
         text = f"flow {flow.name}: approved automatically (no approver)"
     else:
         text = f"flow {flow.name}: {flow.approvals_required} approval(s) needed\n" + table(
@@ -149,6 +160,26 @@ async def list_requests(
             ],
         ),
     )
+
+
+async def list_break_glass(
+    settings: Settings, *, status: str | None, limit: int, as_json: bool
+) -> None:
+    """The break-glass uses, newest first, each marked with its review (or ``pending``)."""
+    async with context(settings) as ctx:
+        found = await break_glass.uses_for_admin(ctx, status=status, limit=limit)
+    rows = [
+        _row(use.request)
+        | {
+            "break_glass": True,
+            "reason": use.request.justification,
+            "review": use.review.review.value if use.review.review else "pending",
+            "reviewed_by": use.review.by_name,
+        }
+        for use in found
+    ]
+    columns = ["id", "status", "requester", "resource", "permission", "duration", "created"]
+    emit(rows, as_json, table(rows, [*columns, "review", "reviewed_by", "reason"]))
 
 
 async def show_request(settings: Settings, request_id: str, *, as_json: bool) -> None:

@@ -186,8 +186,16 @@ async def requests_list(
     limit: int = 200,
     config: ConfigOption = None,
     as_json: JsonOption = False,
+    break_glass: Annotated[
+        bool, typer.Option("--break-glass", help="Only break-glass uses, with their review.")
+    ] = False,
 ) -> None:
     """Recent requests, newest first."""
+    if break_glass:
+        await admin.list_break_glass(
+            settings_from(config), status=status, limit=limit, as_json=as_json
+        )
+        return
     await admin.list_requests(settings_from(config), status=status, limit=limit, as_json=as_json)
 
 

@@ -55,6 +55,10 @@ DONE: Final = "done"
 
 REQUEST_AGAIN: Final = "request_again"
 
+BREAK_GLASS_ACKNOWLEDGE: Final = "break_glass_acknowledge"
+BREAK_GLASS_FLAG: Final = "break_glass_flag"
+"""An integration owner's review of a break-glass use (in their review request DM)."""
+
 # --------------------------------------------------------------------------- request modal inputs
 
 INTEGRATION_SELECT: Final = "integration_select"
@@ -84,6 +88,8 @@ ACTION_IDS: Final = (
     EXTEND,
     DONE,
     REQUEST_AGAIN,
+    BREAK_GLASS_ACKNOWLEDGE,
+    BREAK_GLASS_FLAG,
     INTEGRATION_SELECT,
     RESOURCE_SELECT,
     PERMISSION_SELECT,

@@ -20,7 +20,12 @@ from bot.slack.deps import PLATFORM
 from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
 from core.domain.channels import ChannelApproval
-from core.domain.messages import ApprovalRequested, OwnerAlert
+from core.domain.messages import (
+    ApprovalRequested,
+    BreakGlassAnnounced,
+    OwnerAlert,
+    ReviewRequested,
+)
 from core.domain.ports import MessageRef
 
 GONE = {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
@@ -31,8 +36,10 @@ def recipient_of(message: Any) -> str | None:
     """Whose DM a message of this kind is in (None for owner alerts: several people)."""
     if isinstance(message, ApprovalRequested):
         return message.approver.email
-    if isinstance(message, OwnerAlert):
+    if isinstance(message, OwnerAlert | BreakGlassAnnounced):
         return None
+    if isinstance(message, ReviewRequested):
+        return message.owner
     return message.request.requester  # type: ignore[no-any-return]
 
 
@@ -68,6 +75,18 @@ class SlackNotifier:
             unfurl_media=False,
         )
         self._home.refresh_soon(user_id, email=person)
+        return MessageRef(PLATFORM, str(posted["channel"]), str(posted["ts"]))
+
+    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
+        """Post to a channel (the app must be a member of it)."""
+        rendered = render(message)
+        posted = await self._client.chat_postMessage(
+            channel=channel,
+            text=rendered.text,
+            blocks=rendered.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
         return MessageRef(PLATFORM, str(posted["channel"]), str(posted["ts"]))
 
     async def update(self, ref: MessageRef, message: Any) -> None:

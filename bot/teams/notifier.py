@@ -21,6 +21,7 @@ from bot.teams.references import PLATFORM, TeamsAccounts, TeamsChannels
 from bot.teams.render import Cards, recipient, summary
 from core import metrics
 from core.domain.channels import ChannelApproval, channel_summary
+from core.domain.messages import BreakGlassAnnounced
 from core.domain.ports import MessageRef
 
 log = logging.getLogger("gatepass.teams")
@@ -73,17 +74,47 @@ class TeamsNotifier:
             raise TeamsUndeliverable(f"no activity id for the message to {person}")
         return MessageRef(self.platform, account.reference.conversation.id, posted[0])
 
-    async def update(self, ref: MessageRef, message: Any) -> None:
+    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
+        """Post in a channel of a team the app is installed in."""
+        reference = await self._accounts.channel_reference(channel)
+        if reference is None:
+            raise TeamsUndeliverable(
+                f"no Teams conversation is stored yet, so channel {channel} cannot be reached: "
+                "install the app and talk to it once"
+            )
+        activity = card_activity(await self._cards.render(message), text=summary(message))
+        posted: list[str] = []
+
+        async def post(turn_context: TurnContext) -> None:
+            response = await turn_context.send_activity(activity)
+            if response is not None and response.id:
+                posted.append(response.id)
+
+        await self._continue(reference, post)
+        if not posted:
+            raise TeamsUndeliverable(f"no activity id for the message to channel {channel}")
+        return MessageRef(self.platform, channel, posted[0])
+
+    async def _reference_for(self, ref: MessageRef, message: Any) -> Any:
+        """The conversation a posted message is in: a channel's, or its recipient's chat."""
+        if isinstance(message, BreakGlassAnnounced):
+            return await self._accounts.channel_reference(ref.channel)
         person = recipient(message)
         account = await self._accounts.find(person) if person else None
         if account is None or account.reference is None:
+            return None
+        reference = copy.deepcopy(account.reference)
+        reference.conversation.id = ref.channel
+        return reference
+
+    async def update(self, ref: MessageRef, message: Any) -> None:
+        reference = await self._reference_for(ref, message)
+        if reference is None:
             log.warning(
                 "cannot update Teams message %s: no conversation reference for its recipient",
                 ref.message_id,
             )
             return
-        reference = copy.deepcopy(account.reference)
-        reference.conversation.id = ref.channel
         activity = card_activity(await self._cards.render(message), text=summary(message))
         activity.id = ref.message_id
         activity.type = ActivityTypes.message

@@ -10,6 +10,7 @@ who are not in the directory are not stored.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity, ConversationAccount, ConversationReference
 from botframework.connector.models import ErrorResponseException
 
 from core.context import Context
@@ -55,6 +56,18 @@ def reference_of(activity: Activity) -> ConversationReference:
     reference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None
     return reference
+
+
+def for_channel(reference: ConversationReference, channel: str) -> ConversationReference:
+    """``reference`` (of the same tenant and bot) turned to the channel ``channel``."""
+    turned = copy.deepcopy(reference)
+    tenant = reference.conversation.tenant_id if reference.conversation else None
+    turned.conversation = ConversationAccount(
+        id=channel, conversation_type="channel", is_group=True, tenant_id=tenant
+    )
+    turned.user = None
+    turned.activity_id = None
+    return turned
 
 
 def _account(row: ChatAccount) -> TeamsAccount:
@@ -137,6 +150,17 @@ class TeamsAccounts:
             return None
         account = _account(row)
         return account if account.reference is not None else None
+
+    async def channel_reference(self, channel: str) -> ConversationReference | None:
+        """A reference to post in a channel (``19:…@thread.tacv2``) of a team the app is
+        installed in: the tenant's service address and the bot, from the most recently stored
+        conversation, with the channel as its conversation. None before anyone has talked to
+        the app."""
+        for row in await chat_accounts.recent_accounts(self._ctx, platform=PLATFORM):
+            reference = _account(row).reference
+            if reference is not None:
+                return for_channel(reference, channel)
+        return None
 
     async def ids_of(self, emails: Iterable[str]) -> tuple[str, ...]:
         """The Teams ids of those of these people Gatepass knows on Teams."""

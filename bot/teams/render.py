@@ -13,6 +13,7 @@ from functools import singledispatchmethod
 
 from bot.teams.cards.access import ready_card, warning_card
 from bot.teams.cards.approval import ApprovalOptions, approval_card
+from bot.teams.cards.break_glass import announced_card, review_card
 from bot.teams.cards.channel import ChannelCardOptions, channel_card
 from bot.teams.cards.elements import Element, Notice, clean
 from bot.teams.cards.requester import (
@@ -29,11 +30,13 @@ from core.domain.messages import (
     AccessEnded,
     AccessReady,
     ApprovalRequested,
+    BreakGlassAnnounced,
     ExpiryWarning,
     Message,
     OwnerAlert,
     RequestOutcome,
     RequestReceived,
+    ReviewRequested,
 )
 from core.domain.views import RequestView
 from core.use_cases import reads
@@ -149,6 +152,14 @@ class Cards:
     async def _(self, message: OwnerAlert) -> Element:
         return owner_alert_card(message)
 
+    @render.register
+    async def _(self, message: BreakGlassAnnounced) -> Element:
+        return announced_card(message)
+
+    @render.register
+    async def _(self, message: ReviewRequested) -> Element:
+        return review_card(message)
+
 
 def summary(message: object) -> str:
     """The notification text of a card (plain text: Teams shows it in the activity feed)."""
@@ -161,5 +172,9 @@ def recipient(message: object) -> str | None:
     """Who a posted message was for (the approver, else the requester)."""
     if isinstance(message, ApprovalRequested):
         return message.approver.email
+    if isinstance(message, ReviewRequested):
+        return message.owner
+    if isinstance(message, BreakGlassAnnounced):
+        return None  # a channel's message
     view: RequestView | None = getattr(message, "request", None)
     return view.requester if view is not None else None

@@ -15,6 +15,7 @@ from pydantic import ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from core.config.approval_channels import platform_problem
+from core.config.break_glass import break_glass_integration_problem
 from core.config.network import dev_mode_problem
 from core.config.secrets import SecretRef
 from core.config.sections import (
@@ -124,6 +125,10 @@ class GatepassConfig(Strict):
             )
             if channel_problem is not None:
                 raise ValueError(f"{where}.{channel_problem}")
+            if flow.break_glass is not None:
+                problem = break_glass_integration_problem(bool(target.integration_owners))
+                if problem is not None:
+                    raise ValueError(f"{where}.{problem}")
         problem = dev_mode_problem(
             dev_mode=self.teams is not None and self.teams.dev_mode, host=self.server.host
         )

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.config.approval_channels import ApprovalChannel, mode_problem
+from core.config.break_glass import BreakGlass, break_glass_flow_problem
 from core.config.secrets import SecretRef
 from core.domain.durations import format_duration, parse_duration
 
@@ -267,6 +268,8 @@ class AccessFlow(Strict):
     # Where approvers are asked: their DMs (dm), the approval_channel (channel), or both.
     notify_approvers: Literal["dm", "channel", "both"] = "dm"
     approval_channel: ApprovalChannel | None = None
+    # Self-approved, broadcast and reviewed access (``core.config.break_glass``).
+    break_glass: BreakGlass | None = None
 
     _durations = field_validator("durations", "reminders", mode="before")(
         classmethod(lambda cls, v: tuple(_duration(x) for x in v) if isinstance(v, list) else v)
@@ -311,6 +314,21 @@ class AccessFlow(Strict):
     def _channel(self) -> AccessFlow:
         problem = mode_problem(
             self.notify_approvers, self.approval_channel, automatic=self.is_automatic
+        )
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _break_glass_rules(self) -> AccessFlow:
+        if self.break_glass is None:
+            return self
+        problem = break_glass_flow_problem(
+            break_glass=self.break_glass,
+            durations=self.durations,
+            automatic=self.is_automatic,
+            require_justification=self.require_justification,
+            reminders=self.reminders,
         )
         if problem is not None:
             raise ValueError(problem)

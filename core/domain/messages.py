@@ -6,7 +6,9 @@ and the edge asks core for it when the requester presses "Reveal password".
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.domain.views import ApproverView, RequestView
 
@@ -66,6 +68,45 @@ class OwnerAlert:
     problem: str
 
 
+class Review(enum.StrEnum):
+    """An integration owner's review of a break-glass use."""
+
+    ACKNOWLEDGED = "acknowledged"
+    FLAGGED = "flagged"
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Whether a break-glass use has been reviewed, by whom, how."""
+
+    review: Review | None = None
+    by_name: str | None = None
+    at: datetime | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.review is not None
+
+
+@dataclass(frozen=True)
+class BreakGlassAnnounced:
+    """To the broadcast channels: who used break-glass access to what, why, until when."""
+
+    request: RequestView
+    review: ReviewState
+
+
+@dataclass(frozen=True)
+class ReviewRequested:
+    """To one integration owner: review this break-glass use (Acknowledge / Flag buttons);
+    rendered as its final state, buttons gone, once someone has reviewed it."""
+
+    request: RequestView
+    review: ReviewState
+    owner: str
+    reminder: bool = False
+
+
 Message = (
     ApprovalRequested
     | RequestReceived
@@ -74,4 +115,6 @@ Message = (
     | ExpiryWarning
     | AccessEnded
     | OwnerAlert
+    | BreakGlassAnnounced
+    | ReviewRequested
 )

@@ -248,3 +248,8 @@ class Notifier(Protocol):
     async def update(self, ref: MessageRef, message: Any) -> None:
         """Replace a message posted earlier with ``message`` (its new state)."""
         ...
+
+    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
+        """Post ``message`` to a channel everybody there sees (a Slack channel id; a Teams
+        channel id of a team the app is installed in); None when it cannot be reached."""
+        ...

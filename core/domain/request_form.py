@@ -249,6 +249,9 @@ class RequestForm:
     approvers: tuple[ApproverPreview, ...] = ()
     automatic: bool = False
     approvals_required: int = 1
+    # A break-glass flow's minimum reason length (0: not break-glass): the form warns, and the
+    # justification is the mandatory reason of a self-approval.
+    break_glass_reason: int = 0
     problem: str | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
 

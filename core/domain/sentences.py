@@ -310,4 +310,8 @@ def summary(message: messages.Message) -> str:
         return f"Your access ends soon: {asked}"
     if isinstance(message, messages.AccessEnded):
         return f"Your access ended: {asked}"
+    if isinstance(message, messages.BreakGlassAnnounced):
+        return f"Break-glass: {view.requester_name} used break-glass access: {asked}"
+    if isinstance(message, messages.ReviewRequested):
+        return f"Review break-glass use {view.id} by {view.requester_name}: {asked}"
     return f"Gatepass needs attention: request {view.id}"

@@ -34,6 +34,7 @@ from core.jobs.kinds import (
 )
 from core.jobs.notices import Notices
 from core.jobs.queue import DONE, JobKind, Reschedule, enqueue
+from core.jobs.reviews import BreakGlassNotices
 from core.storage import audit, deliveries, integration_accounts, transitions
 from core.storage.integration_accounts import AccountBusy
 from core.storage.models import AccessRequest, IntegrationAccount, Job
@@ -355,4 +356,4 @@ STEPS: dict[str, JobKind] = {
 
 def job_kinds(notifiers: Sequence[Notifier]) -> dict[str, JobKind]:
     """Every job kind's handler; the notice jobs send through ``notifiers``."""
-    return {**STEPS, **Notices(notifiers).kinds()}
+    return {**STEPS, **Notices(notifiers).kinds(), **BreakGlassNotices(notifiers).kinds()}

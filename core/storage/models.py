@@ -354,3 +354,22 @@ class ChatChannel(SQLModel, table=True):
     team_id: str = Field(default="", max_length=255)
     extra: dict[str, Any] = _json()
     updated_at: datetime = _time()
+
+
+class BreakGlassUse(SQLModel, table=True):
+    """A break-glass request: the use it counts against its requester's daily limit (``slot``
+    ``n`` of day ``day``, unique, so two uses at once cannot both take the last one), and the
+    integration owners' review of it afterwards."""
+
+    __tablename__ = "break_glass_uses"
+    __table_args__ = (sa.UniqueConstraint("person", "day", "slot"),)
+
+    request_id: str = Field(foreign_key="requests.id", primary_key=True, max_length=16)
+    person: str = Field(max_length=320, index=True)
+    day: str = Field(max_length=10)  # the UTC calendar day of the use, YYYY-MM-DD
+    slot: int
+    used_at: datetime = _time()
+    review: str | None = Field(default=None, max_length=16)  # acknowledged | flagged
+    reviewed_by: str | None = Field(default=None, max_length=320)
+    reviewed_at: datetime | None = _time(nullable=True)
+    review_platform: str | None = Field(default=None, max_length=16)

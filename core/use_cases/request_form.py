@@ -279,4 +279,5 @@ async def _previewed(
         approvers=tuple(ApproverPreview(short_name(a.name), a.reason) for a in routing.approvers),
         automatic=routing.automatic,
         approvals_required=flow.approvals_required,
+        break_glass_reason=flow.break_glass.min_reason_length if flow.break_glass else 0,
     )

@@ -43,7 +43,7 @@ from core.jobs.queue import enqueue
 from core.storage import audit, resources, transitions
 from core.storage.models import AccessRequest, RequestApprover, Resource
 from core.storage.request_views import load_view
-from core.use_cases import eligibility
+from core.use_cases import break_glass, eligibility
 
 MAX_JUSTIFICATION = 2000
 _ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -78,6 +78,8 @@ async def preview(
     ``resource``: the draft's resource when the caller has resolved it already."""
     resource = resource or await eligibility.resolve_resource(ctx, session, draft)
     flow = eligibility.choose_flow(ctx, requester, draft)
+    if flow.break_glass is not None:
+        return flow, Routing(approvers=())  # its requester approves it (``break_glass``)
     chain = await resources.chain(session, resource)
     routing = route(
         requester=requester.email,
@@ -122,8 +124,11 @@ async def submit(
             created_at=now,
             pending_until=now + flow.pending_timeout,
         )
-        await _record_submitted(session, request, routing, extends=extends)
-        await _queue_after_submit(session, request, flow, routing, now=now)
+        if flow.break_glass is not None:
+            await break_glass.self_approve(ctx, session, request, flow)
+        else:
+            await _record_submitted(session, request, routing, extends=extends)
+            await _queue_after_submit(session, request, flow, routing, now=now)
         view = await load_view(session, ctx.directory, request.id)
     ctx.doorbell.ring()
     return view

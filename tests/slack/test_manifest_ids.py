@@ -34,6 +34,8 @@ from core.domain.messages import (
     OwnerAlert,
     RequestOutcome,
     RequestReceived,
+    ReviewRequested,
+    ReviewState,
 )
 from core.domain.request_form import (
     ApproverPreview,
@@ -168,6 +170,7 @@ def test_every_rendered_id_is_declared() -> None:
             ExpiryWarning(active),
             AccessEnded(active),
             OwnerAlert(active, "broken"),
+            ReviewRequested(active, ReviewState(), "bob@example.com"),
         )
     ]
     surfaces.append(channel_approval(ChannelApproval(pending)).blocks)

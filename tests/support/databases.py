@@ -68,6 +68,8 @@ TABLES = (
     "directory_members",
     "directory_state",
     "workers",
+    "chat_channels",
+    "break_glass_uses",
 )
 
 

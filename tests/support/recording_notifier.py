@@ -18,6 +18,7 @@ class RecordingNotifier:
     people: set[str] | None = None  # None: everyone is reachable
     sent: list[tuple[str, Any, MessageRef]] = field(default_factory=list)
     updated: list[tuple[MessageRef, Any]] = field(default_factory=list)
+    broadcasts: list[tuple[str, Any, MessageRef]] = field(default_factory=list)
     failures: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -34,6 +35,11 @@ class RecordingNotifier:
 
     async def update(self, ref: MessageRef, message: Any) -> None:
         self.updated.append((ref, message))
+
+    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
+        ref = MessageRef(self.platform, channel, str(next(self._ids)))
+        self.broadcasts.append((channel, message, ref))
+        return ref
 
     def to(self, person: str, kind: type | None = None) -> list[Any]:
         return [m for p, m, _ in self.sent if p == person and (kind is None or isinstance(m, kind))]

@@ -12,12 +12,26 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.actions import approvals, channel, commands, form, home, requester, trouble
+from bot.slack.actions import (
+    approvals,
+    break_glass,
+    channel,
+    commands,
+    form,
+    home,
+    requester,
+    trouble,
+)
 from bot.slack.actions.base import ClickHandler, Modal
 from bot.slack.deps import Deps
 
-GROUPS = (commands, form, approvals, requester, home, channel)
-ACTIONS: dict[str, ClickHandler] = {**approvals.ACTIONS, **requester.ACTIONS, **channel.ACTIONS}
+GROUPS = (commands, form, approvals, requester, home, channel, break_glass)
+ACTIONS: dict[str, ClickHandler] = {
+    **approvals.ACTIONS,
+    **requester.ACTIONS,
+    **channel.ACTIONS,
+    **break_glass.ACTIONS,
+}
 """Every button about a request, by action id (the request modal's own inputs are not here)."""
 MODALS: dict[str, Modal] = {**approvals.MODALS, **requester.MODALS}
 """Every modal about a request, by view callback id."""

@@ -22,7 +22,7 @@ from bot.slack.blocks.common import (
     section,
     what,
 )
-from core.domain import sentences
+from core.domain import break_glass, sentences
 from core.domain.namespaces import MAX_NAMESPACE_BYTES
 from core.domain.request_form import (
     APPROVERS_LATER,
@@ -116,7 +116,14 @@ def _select(
 
 
 def _text_input(
-    *, block_id: str, action_id: str, label: str, optional: bool, initial: str = "", hint: str = ""
+    *,
+    block_id: str,
+    action_id: str,
+    label: str,
+    optional: bool,
+    initial: str = "",
+    hint: str = "",
+    min_length: int = 0,
 ) -> Block:
     element: Block = {
         "type": "plain_text_input",
@@ -124,6 +131,8 @@ def _text_input(
         "multiline": True,
         "max_length": MAX_JUSTIFICATION,
     }
+    if min_length:
+        element["min_length"] = min_length
     if initial:
         element["initial_value"] = initial[:MAX_JUSTIFICATION]
     return _input(block_id, label, element, hint=hint, optional=optional)
@@ -246,6 +255,16 @@ def request_modal(form: RequestForm) -> View:
         initial=form.justification,
         hint="Why you need this access; the approvers read it.",
     )
+    if form.break_glass_reason:
+        justification_input = _text_input(
+            block_id=JUSTIFICATION,
+            action_id=ids.JUSTIFICATION_INPUT,
+            label="Reason for breaking the glass",
+            optional=False,
+            initial=form.justification,
+            hint=break_glass.reason_hint(form.break_glass_reason),
+            min_length=form.break_glass_reason,
+        )
     return _modal(
         title=TITLE,
         callback_id=ids.REQUEST_SUBMIT,
@@ -260,6 +279,8 @@ def _approvers_preview(form: RequestForm) -> Block:
         return section(f":warning: {text.escape(form.problem)}", block_id="approvers")
     if form.automatic:
         return section(f":zap: {AUTOMATIC}", block_id="approvers")
+    if form.break_glass_reason:
+        return section(f":rotating_light: *{break_glass.WARNING}*", block_id="approvers")
     if not form.approvers:
         return context(APPROVERS_LATER)
     heading = sentences.approvers_heading(form.approvals_required, preview=True)

@@ -8,7 +8,7 @@ private message that carries nothing of the request; nothing else is caught here
 
 from __future__ import annotations
 
-from bot.teams.actions import approvals, channel, form, requester
+from bot.teams.actions import approvals, break_glass, channel, form, requester
 from bot.teams.actions.base import Answer, Click, Handler, say
 from bot.teams.cards import verbs
 from core.domain.errors import GatepassError
@@ -27,6 +27,8 @@ HANDLERS: dict[str, Handler] = {
     verbs.CHANNEL_REFRESH: channel.refresh,
     verbs.CHANNEL_APPROVE: channel.approve,
     verbs.CHANNEL_DENY: channel.deny,
+    verbs.BREAK_GLASS_ACKNOWLEDGE: break_glass.acknowledge,
+    verbs.BREAK_GLASS_FLAG: break_glass.flag,
 }
 
 

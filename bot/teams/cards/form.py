@@ -24,7 +24,7 @@ from bot.teams.cards.elements import (
     problem,
     text_input,
 )
-from core.domain import sentences
+from core.domain import break_glass, sentences
 from core.domain.namespaces import MAX_NAMESPACE_BYTES
 from core.domain.request_form import (
     AUTOMATIC,
@@ -111,6 +111,8 @@ def _collection_input(form: RequestForm) -> list[Element]:
 def _approvers(form: RequestForm) -> list[Element]:
     if form.automatic:
         return [note(AUTOMATIC, subtle=False)]
+    if form.break_glass_reason:
+        return [note(break_glass.WARNING, subtle=False, color="attention")]
     if not form.approvers:
         return []
     heading = sentences.approvers_heading(form.approvals_required, preview=True)
@@ -124,7 +126,11 @@ def request_form_card(form: RequestForm) -> Element:
         JUSTIFICATION,
         text_input(
             JUSTIFICATION,
-            label="Justification" + (" (required)" if form.justification_required else ""),
+            label=(
+                break_glass.reason_label(form.break_glass_reason)
+                if form.break_glass_reason
+                else "Justification" + (" (required)" if form.justification_required else "")
+            ),
             value=form.justification,
             placeholder="What you need the access for",
             multiline=True,
@@ -141,12 +147,22 @@ def request_form_card(form: RequestForm) -> Element:
     return card(body, actions=actions)
 
 
+BREAK_GLASS_SENT = (
+    "Break-glass: you approved it yourself. The access is being granted and its details "
+    "follow here; everybody concerned is told and the integration owners review it."
+)
+
+
 def submitted_card(view: RequestView) -> Element:
     """What the form becomes once submitted (the receipt, with Cancel, follows as a message)."""
     return card(
         [
             heading("Request sent"),
             line("Request ", Run(view.id, monospace=True), ": ", *what(view)),
-            note("The approvers have been asked. Its status and a Cancel button follow here."),
+            note(
+                BREAK_GLASS_SENT
+                if view.decided_by == view.requester
+                else "The approvers have been asked. Its status and a Cancel button follow here."
+            ),
         ]
     )

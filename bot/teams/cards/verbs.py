@@ -14,6 +14,8 @@ REVEAL = "password.reveal"
 HIDE = "password.hide"
 DONE = "access.done"
 EXTEND = "access.extend"
+BREAK_GLASS_ACKNOWLEDGE = "break_glass.acknowledge"
+BREAK_GLASS_FLAG = "break_glass.flag"
 
 # Keys of an action's data (inputs are merged into it by Teams).
 REQUEST = "request"

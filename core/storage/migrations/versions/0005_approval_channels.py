@@ -1,6 +1,6 @@
 """approval channels: the chat channels Gatepass may post approval asks to
 
-Revision ID: 0005_approval_channels
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 16:30:00.000000
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import core.storage.models
 
-revision = "0005_approval_channels"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
