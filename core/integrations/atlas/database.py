@@ -29,7 +29,12 @@ from core.domain.ports import (
 )
 from core.integrations.atlas import users
 from core.integrations.atlas.client import AtlasClient, Version, segment
-from core.integrations.atlas.discovery import discover_database, private_endpoint_string
+from core.integrations.atlas.discovery import (
+    check_cluster_type,
+    discover_database,
+    private_endpoint_string,
+    sharded,
+)
 from core.integrations.atlas.errors import AtlasConflict, AtlasNotFound
 from core.integrations.atlas.grants import excluding, including
 
@@ -83,12 +88,13 @@ class AtlasDatabaseAccess:
                 f"(or the credentials cannot see it) ({error.error_code})"
             ) from None
         try:
-            await self._cluster()
+            cluster = await self._cluster()
         except AtlasNotFound:
             raise IntegrationError(
                 f"integration {self.name}: cluster {self.config.cluster_name} not found in "
                 f"project {self.config.project_id}"
             ) from None
+        check_cluster_type(self.config, cluster)
 
     async def discover(self) -> list[DiscoveredResource]:
         return await discover_database(self._client, self.config)
@@ -223,13 +229,15 @@ class AtlasDatabaseAccess:
     # ------------------------------------------------------------------ connection details
 
     async def connection(self, username: str) -> ConnectionDetails:
-        """The SRV string of the cluster, or of the configured private endpoint."""
+        """The SRV string of the cluster, or of the configured private endpoint (for a sharded
+        cluster, the endpoint's shard-optimized string when Atlas offers one)."""
         strings = (await self._cluster()).get("connectionStrings") or {}
         connection = strings.get("standardSrv") or strings.get("standard")
         notes: list[str] = []
         endpoint = self.config.private_endpoint_id
         if endpoint:
-            private = private_endpoint_string(strings, endpoint)
+            shards = sharded(self.config.cluster_type)
+            private = private_endpoint_string(strings, endpoint, sharded=shards)
             if private:
                 connection = private
             else:
