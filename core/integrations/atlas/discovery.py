@@ -14,7 +14,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from core.config.schema import AtlasDatabaseIntegration, AtlasPortalIntegration
-from core.domain.ports import DiscoveredResource, IntegrationError
+from core.domain.ports import ConnectionDetails, DiscoveredResource, IntegrationError
 from core.integrations.atlas.client import AtlasClient, Version, segment
 
 log = logging.getLogger("gatepass.atlas")
@@ -138,6 +138,32 @@ def private_endpoint_string(
         if any(e.get("endpointId") == endpoint_id for e in item.get("endpoints") or []):
             return _endpoint_string(item, sharded=sharded)
     return None
+
+
+def connection_details(
+    config: AtlasDatabaseIntegration, cluster: Mapping[str, Any], *, username: str
+) -> ConnectionDetails:
+    """How ``username`` connects: the cluster's SRV string, or the configured private
+    endpoint's (for a sharded cluster, its shard-optimized string when Atlas offers one)."""
+    strings = cluster.get("connectionStrings") or {}
+    connection = strings.get("standardSrv") or strings.get("standard")
+    notes: list[str] = []
+    endpoint = config.private_endpoint_id
+    if endpoint:
+        private = private_endpoint_string(strings, endpoint, sharded=sharded(config.cluster_type))
+        if private:
+            connection = private
+        else:
+            notes.append(
+                f"Private endpoint {endpoint} is not attached to cluster "
+                f"{config.cluster_name}; this is the public connection string."
+            )
+    return ConnectionDetails(
+        username=username,
+        connection_string=connection,
+        custom_access_details=config.custom_access_details,
+        notes=tuple(notes),
+    )
 
 
 def _endpoint_string(item: Mapping[str, Any], *, sharded: bool) -> str | None:
