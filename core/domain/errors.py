@@ -175,3 +175,20 @@ class StaleStatus(Exception):
         self.request_id = request_id
         self.expected = expected
         self.current = current
+
+
+class NotDiscovered(InvalidRequest):
+    """An administrator asked about a resource Gatepass has not discovered (yet)."""
+
+    def __init__(self, key: str, integration: str, *, synced: bool) -> None:
+        if synced:
+            message = (
+                f"{key} is not among the resources discovered in {integration}: "
+                "run `gatepass sync` first if it is new (and check its type and name)."
+            )
+        else:
+            message = (
+                f"{integration} has no discovered resources yet, so {key} is unknown: "
+                "run `gatepass sync` first."
+            )
+        super().__init__(message, field="resource")

@@ -252,4 +252,18 @@ class Notifier(Protocol):
     async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
         """Post ``message`` to a channel everybody there sees (a Slack channel id; a Teams
         channel id of a team the app is installed in); None when it cannot be reached."""
+
+
+# --------------------------------------------------------------------------- disabled accounts
+
+
+@runtime_checkable
+class KeepsDisabledAccounts(Protocol):
+    """An integration whose disabled accounts (``user_cleanup_days``) need upkeep until their
+    cleanup, because the external system would remove them earlier by itself (Atlas deletes a
+    database user at its ``deleteAfterDate``, which may be at most a week ahead)."""
+
+    async def hold(self, person: str, *, account: AccountState) -> AccountState | None:
+        """Keep the disabled account until its cleanup; its updated state, or None when
+        nothing changed. Idempotent."""
         ...

@@ -59,25 +59,59 @@ def integration_owners(
     ]
 
 
+def owner_tag(
+    integration: IntegrationBase, chain: Sequence[TaggedResource]
+) -> tuple[TaggedResource, str] | None:
+    """The nearest link of ``chain`` carrying the resource owner tag, and the tag's value."""
+    rule = integration.resource_owner
+    if rule is None:
+        return None
+    for link in chain:
+        value = link.tags.get(rule.tag_key)
+        if value:
+            return link, value
+    return None
+
+
 def resource_owners(
     integration: IntegrationBase, chain: Sequence[TaggedResource], directory: Directory
 ) -> list[Approver]:
+    rule, tagged = integration.resource_owner, owner_tag(integration, chain)
+    if rule is None or tagged is None:
+        return []
+    link, value = tagged
+    return [
+        Approver(
+            person.email,
+            person.label,
+            f"owner of {link.type} {link.name} via tag {rule.tag_key}={value}",
+        )
+        for person in directory.members(rule.attribute, value)
+    ]
+
+
+FALLBACK = "falling back to the integration owners"
+
+
+def fallback_reason(
+    integration: IntegrationBase, chain: Sequence[TaggedResource], *, owners_found: bool
+) -> str:
+    """Why the integration owners approve a request routed to resource owners: the one
+    wording every edge shows (the approvers' "why you" line, ``approvers-for``)."""
     rule = integration.resource_owner
     if rule is None:
-        return []
-    for link in chain:
-        value = link.tags.get(rule.tag_key)
-        if not value:
-            continue
-        return [
-            Approver(
-                person.email,
-                person.label,
-                f"owner of {link.type} {link.name} via tag {rule.tag_key}={value}",
-            )
-            for person in directory.members(rule.attribute, value)
-        ]
-    return []
+        return ""
+    if owners_found:
+        return " (the only resource owner is the requester)"
+    tagged = owner_tag(integration, chain)
+    if tagged is None:
+        where = f"{chain[0].type} {chain[0].name} or its parents" if chain else "the resource"
+        return f" (no owner tag {rule.tag_key} on {where}; {FALLBACK})"
+    link, value = tagged
+    return (
+        f" (owner tag {rule.tag_key}={value} on {link.type} {link.name} matches nobody in "
+        f"the directory; {FALLBACK})"
+    )
 
 
 def _owners_routing(
@@ -92,12 +126,7 @@ def _owners_routing(
         fallback = _without(integration_owners(integration, directory), requester)
         escalation = tuple(a for a in fallback if a.email not in {c.email for c in chosen})
         return Routing(tuple(chosen), escalation=escalation, via_resource_owner=True)
-    if integration.resource_owner is None:
-        suffix = ""
-    elif owners:
-        suffix = " (the only resource owner is the requester)"
-    else:
-        suffix = " (no resource owner found)"
+    suffix = fallback_reason(integration, chain, owners_found=bool(owners))
     fallback = integration_owners(integration, directory, reason_suffix=suffix)
     return Routing(tuple(_without(fallback, requester)))
 

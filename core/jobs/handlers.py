@@ -19,7 +19,7 @@ from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
 from core.domain.ports import Notifier
-from core.jobs import deprovision, ending, escalation, granting, passwords, windows
+from core.jobs import deprovision, ending, escalation, granting, holding, passwords, windows
 from core.jobs.kinds import (
     PERIODIC,
     ApproversNotice,
@@ -255,6 +255,7 @@ async def refresh(ctx: Context, job: Job) -> Reschedule | None:
                     await _refresh_person(ctx, lease)
             except AccountBusy:
                 continue  # another job is changing the account (or took it over): next time
+        await holding.hold_disabled(ctx, name, job)  # user_cleanup_days past Atlas's week
     await _queue_next(ctx, run)
     return None
 

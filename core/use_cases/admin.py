@@ -13,6 +13,7 @@ from datetime import datetime
 
 from core.config.schema import AccessFlow
 from core.context import Context
+from core.domain.errors import NotDiscovered, UnknownResource
 from core.domain.request_form import Draft
 from core.domain.routing import Routing
 from core.storage import audit, resources
@@ -31,10 +32,16 @@ class Synced:
 async def who_would_approve(
     ctx: Context, *, requester: str, draft: Draft
 ) -> tuple[AccessFlow, Routing]:
-    """The flow a draft would match and its approvers, with the checks ``submit`` makes."""
+    """The flow a draft would match and its approvers, with the checks ``submit`` makes;
+    NotDiscovered, saying to sync first, when the resource is not (yet) known."""
     person = ctx.person(requester)
     async with ctx.store.reading() as session:
-        return await requests.preview(ctx, session, person, draft)
+        try:
+            return await requests.preview(ctx, session, person, draft)
+        except UnknownResource:
+            synced = bool(await resources.list_all(session, draft.integration))
+            key = f"{draft.resource_type} {draft.resource_name}"
+            raise NotDiscovered(key, draft.integration, synced=synced) from None
 
 
 async def sync_integration(ctx: Context, name: str) -> Synced:

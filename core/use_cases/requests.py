@@ -223,6 +223,7 @@ async def approve(
             "decided_on": platform if by else None,
             "decision_reason": reason,
         },
+        detail=None if by else {"automatic": True, "flow": request.flow, "why": reason},
     )
     await enqueue(session, GrantJob.for_request(request.id, at=at))
 

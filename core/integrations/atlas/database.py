@@ -29,7 +29,11 @@ from core.domain.ports import (
 )
 from core.integrations.atlas import users
 from core.integrations.atlas.client import AtlasClient, Version, segment
-from core.integrations.atlas.discovery import discover_database, private_endpoint_string
+from core.integrations.atlas.discovery import (
+    check_cluster_type,
+    connection_details,
+    discover_database,
+)
 from core.integrations.atlas.errors import AtlasConflict, AtlasNotFound
 from core.integrations.atlas.grants import excluding, including
 
@@ -83,12 +87,13 @@ class AtlasDatabaseAccess:
                 f"(or the credentials cannot see it) ({error.error_code})"
             ) from None
         try:
-            await self._cluster()
+            cluster = await self._cluster()
         except AtlasNotFound:
             raise IntegrationError(
                 f"integration {self.name}: cluster {self.config.cluster_name} not found in "
                 f"project {self.config.project_id}"
             ) from None
+        check_cluster_type(self.config, cluster)
 
     async def discover(self) -> list[DiscoveredResource]:
         return await discover_database(self._client, self.config)
@@ -197,13 +202,41 @@ class AtlasDatabaseAccess:
             return
         await self._delete(username)
 
+    async def hold(self, person: str, *, account: AccountState) -> AccountState | None:
+        """Keep a disabled user until its cleanup: Atlas deletes it at its ``deleteAfterDate``,
+        which may be at most a week ahead, so the date is pushed towards ``cleanup_at`` (by the
+        periodic refresh) once it falls a day short. The updated state; None when nothing was
+        sent (not disabled, close enough, or already gone)."""
+        cleanup_at = users.parse_atlas_time(account.extra.get("cleanup_at"))
+        if not account.extra.get("disabled") or cleanup_at is None:
+            return None
+        now = self._clock.now()
+        current = users.parse_atlas_time(account.extra.get("delete_after"))
+        until = users.hold_due(current, cleanup_at, now=now)
+        if until is None:
+            return None
+        username = self._username(person, account)
+        document = self._disabled(person, username, until)
+        try:
+            await self._patch(username, document, None)
+        except AtlasNotFound:
+            log.info("atlas %s: disabled user %s is already gone", self.name, username)
+            return None
+        extra = {**account.extra, "delete_after": document["deleteAfterDate"]}
+        return AccountState(
+            username=username,
+            password_set_at=account.password_set_at,
+            created_by_gatepass=account.created_by_gatepass,
+            extra=extra,
+        )
+
     async def list_managed(self) -> list[ManagedAccess]:
         """Database users carrying this integration's ``managed-by: gatepass`` labels."""
         found: list[ManagedAccess] = []
         path = f"{self._project}/databaseUsers"
         async for user in self._client.paginate(path, version=Version.DATABASE_USERS):
             if users.managed_by(user, integration=self.name):
-                found.append(self._managed(user))
+                found.append(users.managed_access(user, integration=self.name))
         return found
 
     async def remove_managed(self, access: ManagedAccess) -> None:
@@ -224,25 +257,7 @@ class AtlasDatabaseAccess:
 
     async def connection(self, username: str) -> ConnectionDetails:
         """The SRV string of the cluster, or of the configured private endpoint."""
-        strings = (await self._cluster()).get("connectionStrings") or {}
-        connection = strings.get("standardSrv") or strings.get("standard")
-        notes: list[str] = []
-        endpoint = self.config.private_endpoint_id
-        if endpoint:
-            private = private_endpoint_string(strings, endpoint)
-            if private:
-                connection = private
-            else:
-                notes.append(
-                    f"Private endpoint {endpoint} is not attached to cluster "
-                    f"{self.config.cluster_name}; this is the public connection string."
-                )
-        return ConnectionDetails(
-            username=username,
-            connection_string=connection,
-            custom_access_details=self.config.custom_access_details,
-            notes=tuple(notes),
-        )
+        return connection_details(self.config, await self._cluster(), username=username)
 
     # ------------------------------------------------------------------ helpers
 
@@ -296,17 +311,6 @@ class AtlasDatabaseAccess:
             extra={"delete_after": document["deleteAfterDate"]},
         )
 
-    def _managed(self, user: dict[str, Any]) -> ManagedAccess:
-        person = users.label(user, users.PERSON_LABEL)
-        if person and users.username_for(person, integration=self.name) != user["username"]:
-            person = None  # the label was edited: it no longer names this user's owner
-        roles = user.get("roles") or []
-        if users.same_roles(roles, users.DISABLED_ROLES):
-            detail = "disabled, awaiting cleanup"
-        else:
-            detail = "roles: " + ", ".join(_role_text(role) for role in roles)
-        return ManagedAccess(person=person, username=str(user["username"]), detail=detail)
-
     async def _cluster(self) -> dict[str, Any]:
         path = f"{self._project}/clusters/{segment(self.config.cluster_name)}"
         cluster: dict[str, Any] = await self._client.get(path, version=Version.CLUSTERS)
@@ -347,18 +351,11 @@ class AtlasDatabaseAccess:
         """Make the user unusable at once and keep it until ``cleanup`` (user_cleanup_days).
 
         It gets a password nobody is told and a role that grants no data. Its Atlas expiry is
-        moved to the cleanup time, capped at Atlas's one-week limit: Atlas may remove it
-        earlier than ``cleanup_at``, never later.
+        moved to the cleanup time, capped at Atlas's one-week limit; ``hold`` keeps moving it
+        there while the wait lasts longer than a week.
         """
         cleanup_at = now + timedelta(days=self.config.user_cleanup_days or 0)
-        document = users.user_document(
-            username=username,
-            group_id=self.config.project_id,
-            cluster=self.config.cluster_name,
-            roles=users.DISABLED_ROLES,
-            delete_after=min(cleanup_at, users.latest_allowed(now)).replace(microsecond=0),
-            labels=users.labels_for(person, integration=self.name),
-        )
+        document = self._disabled(person, username, users.disabled_until(cleanup_at, now=now))
         try:
             await self._patch(username, document, self._new_password())
         except AtlasNotFound:
@@ -375,9 +372,12 @@ class AtlasDatabaseAccess:
         )
         return RevokeResult(account=account, cleanup_at=cleanup_at)
 
-
-def _role_text(role: dict[str, Any]) -> str:
-    where = role.get("databaseName", "")
-    if role.get("collectionName"):
-        where += f".{role['collectionName']}"
-    return f"{role.get('roleName')}@{where}"
+    def _disabled(self, person: str, username: str, delete_after: datetime) -> dict[str, Any]:
+        return users.user_document(
+            username=username,
+            group_id=self.config.project_id,
+            cluster=self.config.cluster_name,
+            roles=users.DISABLED_ROLES,
+            delete_after=delete_after,
+            labels=users.labels_for(person, integration=self.name),
+        )

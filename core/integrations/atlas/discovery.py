@@ -14,7 +14,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from core.config.schema import AtlasDatabaseIntegration, AtlasPortalIntegration
-from core.domain.ports import DiscoveredResource, IntegrationError
+from core.domain.ports import ConnectionDetails, DiscoveredResource, IntegrationError
 from core.integrations.atlas.client import AtlasClient, Version, segment
 
 log = logging.getLogger("gatepass.atlas")
@@ -26,6 +26,32 @@ _REPLICA_SET = re.compile(r"^(?P<prefix>.+?)-(?:shard|config)-\d+$")
 
 def tags_of(item: Mapping[str, Any]) -> dict[str, str]:
     return {str(tag["key"]): str(tag["value"]) for tag in item.get("tags") or [] if "key" in tag}
+
+
+class ClusterTypeMismatch(IntegrationError):
+    """The configured ``cluster_type`` is not the cluster's type in Atlas (not retryable: the
+    config must change)."""
+
+    def __init__(self, *, cluster: str, actual: str, configured: str) -> None:
+        super().__init__(
+            f"cluster {cluster} is {actual} in Atlas but cluster_type says {configured}"
+        )
+        self.actual = actual
+        self.configured = configured
+
+
+def check_cluster_type(config: AtlasDatabaseIntegration, cluster: Mapping[str, Any]) -> None:
+    """ClusterTypeMismatch when Atlas reports another ``clusterType`` than the config's."""
+    actual = cluster.get("clusterType")
+    if actual and actual != config.cluster_type:
+        raise ClusterTypeMismatch(
+            cluster=config.cluster_name, actual=str(actual), configured=config.cluster_type
+        )
+
+
+def sharded(cluster_type: str) -> bool:
+    """SHARDED and GEOSHARDED (global) clusters are reached through mongos routers."""
+    return cluster_type != "REPLICASET"
 
 
 # --------------------------------------------------------------------------- database kind
@@ -49,6 +75,11 @@ async def discover_database(
     )
     found = [project_resource]
     cluster = await _configured_cluster(client, config)
+    try:
+        check_cluster_type(config, cluster)
+    except ClusterTypeMismatch as mismatch:
+        log.warning("atlas %s: %s", config.name, mismatch)
+        raise
     if "cluster" in config.discovery:
         found.append(cluster_resource(cluster, parent=project_resource.key))
     if "database" in config.discovery:
@@ -73,6 +104,7 @@ async def _configured_cluster(
 
 def cluster_resource(cluster: Mapping[str, Any], *, parent: str) -> DiscoveredResource:
     strings = cluster.get("connectionStrings") or {}
+    shard_optimized = sharded(str(cluster.get("clusterType") or "REPLICASET"))
     details = {
         "cluster_type": cluster.get("clusterType"),
         "state": cluster.get("stateName"),
@@ -82,8 +114,7 @@ def cluster_resource(cluster: Mapping[str, Any], *, parent: str) -> DiscoveredRe
         "private_endpoints": [
             {
                 "endpoint_ids": [e.get("endpointId") for e in item.get("endpoints") or []],
-                "connection_string": item.get("srvConnectionString")
-                or item.get("connectionString"),
+                "connection_string": _endpoint_string(item, sharded=shard_optimized),
             }
             for item in strings.get("privateEndpoint") or []
         ],
@@ -98,13 +129,49 @@ def cluster_resource(cluster: Mapping[str, Any], *, parent: str) -> DiscoveredRe
     )
 
 
-def private_endpoint_string(strings: Mapping[str, Any], endpoint_id: str) -> str | None:
-    """The SRV string of the private endpoint whose ``endpoints[].endpointId`` matches."""
+def private_endpoint_string(
+    strings: Mapping[str, Any], endpoint_id: str, *, sharded: bool = False
+) -> str | None:
+    """The SRV string of the private endpoint whose ``endpoints[].endpointId`` matches; for a
+    sharded cluster its shard-optimized one (``srvShardOptimizedConnectionString``) first."""
     for item in strings.get("privateEndpoint") or []:
         if any(e.get("endpointId") == endpoint_id for e in item.get("endpoints") or []):
-            found = item.get("srvConnectionString") or item.get("connectionString")
-            return str(found) if found else None
+            return _endpoint_string(item, sharded=sharded)
     return None
+
+
+def connection_details(
+    config: AtlasDatabaseIntegration, cluster: Mapping[str, Any], *, username: str
+) -> ConnectionDetails:
+    """How ``username`` connects: the cluster's SRV string, or the configured private
+    endpoint's (for a sharded cluster, its shard-optimized string when Atlas offers one)."""
+    strings = cluster.get("connectionStrings") or {}
+    connection = strings.get("standardSrv") or strings.get("standard")
+    notes: list[str] = []
+    endpoint = config.private_endpoint_id
+    if endpoint:
+        private = private_endpoint_string(strings, endpoint, sharded=sharded(config.cluster_type))
+        if private:
+            connection = private
+        else:
+            notes.append(
+                f"Private endpoint {endpoint} is not attached to cluster "
+                f"{config.cluster_name}; this is the public connection string."
+            )
+    return ConnectionDetails(
+        username=username,
+        connection_string=connection,
+        custom_access_details=config.custom_access_details,
+        notes=tuple(notes),
+    )
+
+
+def _endpoint_string(item: Mapping[str, Any], *, sharded: bool) -> str | None:
+    keys: tuple[str, ...] = ("srvConnectionString", "connectionString")
+    if sharded:
+        keys = ("srvShardOptimizedConnectionString", *keys)
+    found = next((item[key] for key in keys if item.get(key)), None)
+    return str(found) if found else None
 
 
 async def _databases(

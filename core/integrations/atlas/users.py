@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from core.domain import permissions
-from core.domain.ports import AccessGrant, IntegrationError
+from core.domain.ports import AccessGrant, IntegrationError, ManagedAccess
 from core.integrations.atlas import grants
 
 AUTH_DATABASE: Final = "admin"
@@ -30,6 +30,10 @@ LIFETIME_MARGIN: Final = timedelta(hours=1)
 # (which keeps the other grants' roles, tells the requester and writes the audit) run first,
 # and still ends the access within a minute if Gatepass is down.
 GRACE: Final = timedelta(minutes=1)
+# A disabled user (``user_cleanup_days``) keeps a deleteAfterDate at its cleanup time, or as far
+# towards it as Atlas allows; the date is moved once it falls this far short (each change is an
+# Atlas deployment, so at most about once a day per user).
+HOLD_STEP: Final = timedelta(days=1)
 
 # A revoked-but-kept user (``user_cleanup_days``) must grant nothing, yet Atlas requires at
 # least one role. ``read`` on a database that Gatepass reserves and nobody creates grants no
@@ -96,6 +100,24 @@ def delete_after_for(grants: Sequence[AccessGrant], *, now: datetime) -> datetim
     return max(min(latest, latest_allowed(now)), now + GRACE).replace(microsecond=0)
 
 
+def disabled_until(cleanup_at: datetime, *, now: datetime) -> datetime:
+    """A disabled user's deleteAfterDate: its cleanup time, capped below Atlas's limit."""
+    return min(cleanup_at, latest_allowed(now)).replace(microsecond=0)
+
+
+def hold_due(current: datetime | None, cleanup_at: datetime, *, now: datetime) -> datetime | None:
+    """The new deleteAfterDate of a disabled user whose current one (``current``) has fallen
+    ``HOLD_STEP`` or more short of where it may be, or that can reach the cleanup time at last;
+    None while it is close enough (or there already)."""
+    wanted = disabled_until(cleanup_at, now=now)
+    if current is None:
+        return wanted
+    final = wanted == cleanup_at.replace(microsecond=0)
+    if wanted <= current or (wanted - current < HOLD_STEP and not final):
+        return None
+    return wanted
+
+
 def atlas_time(value: datetime) -> str:
     """Atlas's timestamp form: whole seconds, UTC, ``Z``."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -153,3 +175,23 @@ def user_document(
     if password is not None:
         body["password"] = password
     return body
+
+
+def managed_access(user: Mapping[str, Any], *, integration: str) -> ManagedAccess:
+    """A Gatepass user as the reconciler sees it: whose it is, and what it holds."""
+    person = label(user, PERSON_LABEL)
+    if person and username_for(person, integration=integration) != user["username"]:
+        person = None  # the label was edited: it no longer names this user's owner
+    roles = user.get("roles") or []
+    if same_roles(roles, DISABLED_ROLES):
+        detail = "disabled, awaiting cleanup"
+    else:
+        detail = "roles: " + ", ".join(_role_text(role) for role in roles)
+    return ManagedAccess(person=person, username=str(user["username"]), detail=detail)
+
+
+def _role_text(role: Mapping[str, Any]) -> str:
+    where = str(role.get("databaseName", ""))
+    if role.get("collectionName"):
+        where += f".{role['collectionName']}"
+    return f"{role.get('roleName')}@{where}"

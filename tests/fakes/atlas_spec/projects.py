@@ -18,6 +18,21 @@ def _tags(tags: Mapping[str, str] | None) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in (tags or {}).items()]
 
 
+def _private_endpoint(endpoint: str, srv: str, cluster_type: str) -> dict[str, Any]:
+    """One ``connectionStrings.privateEndpoint[]`` entry as Atlas lists it: a sharded cluster's
+    also carries the shard-optimized SRV string (its load-balanced ``-lb`` host)."""
+    item: dict[str, Any] = {
+        "connectionString": srv.replace("mongodb+srv://", "mongodb://"),
+        "endpoints": [{"endpointId": endpoint, "providerName": "AWS", "region": "US_EAST_1"}],
+        "srvConnectionString": srv,
+        "type": "MONGOS" if cluster_type != "REPLICASET" else "MONGOD",
+    }
+    if cluster_type != "REPLICASET":
+        host, dot, domain = srv.removeprefix("mongodb+srv://").partition(".")
+        item["srvShardOptimizedConnectionString"] = f"mongodb+srv://{host}-lb{dot}{domain}"
+    return item
+
+
 class ProjectRules(AtlasState):
     # ------------------------------------------------------------------ seeding
 
@@ -88,14 +103,7 @@ class ProjectRules(AtlasState):
                 "standard": standard,
                 "standardSrv": f"mongodb+srv://{alias}.{domain}",
                 "privateEndpoint": [
-                    {
-                        "connectionString": srv.replace("mongodb+srv://", "mongodb://"),
-                        "endpoints": [
-                            {"endpointId": endpoint, "providerName": "AWS", "region": "US_EAST_1"}
-                        ],
-                        "srvConnectionString": srv,
-                        "type": "MONGOS" if cluster_type != "REPLICASET" else "MONGOD",
-                    }
+                    _private_endpoint(endpoint, srv, cluster_type)
                     for endpoint, srv in private_endpoints
                 ],
             },
