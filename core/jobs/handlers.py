@@ -39,6 +39,7 @@ from core.storage.integration_accounts import AccountBusy
 from core.storage.models import AccessRequest, IntegrationAccount, Job
 from core.use_cases import admin
 from core.use_cases.requests import SYSTEM, locked_request
+from core.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger("gatepass.jobs")
 KEEP_FINISHED_JOBS = timedelta(days=14)
@@ -350,6 +351,7 @@ STEPS: dict[str, JobKind] = {
     Kind.CLEANUP: JobKind(cleanup, retry_forever=True),
     Kind.PRUNE: JobKind(prune, retry_forever=True),
     Kind.DEPROVISION: JobKind(deprovision.deprovision, retry_forever=True),
+    Kind.WEBHOOK: JobKind(webhook_delivery.deliver, give_up=webhook_delivery.gave_up),
 }
 
 

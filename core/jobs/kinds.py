@@ -37,6 +37,7 @@ class Kind(enum.StrEnum):
     CLEANUP = "cleanup"
     PRUNE = "prune"
     DEPROVISION = "deprovision"
+    WEBHOOK = "webhook"
 
 
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
@@ -333,3 +334,19 @@ class PeriodicJob(JobPayload):
 
     def next(self, *, at: datetime) -> JobSpec:
         return self.for_slot(self.task, self.integration, self.slot + 1, at=at)
+
+
+# ------------------------------------------------------------------ outbound webhooks
+
+
+@dataclass(frozen=True)
+class WebhookSend(JobPayload):
+    """Send one stored webhook delivery (``core.webhooks.delivery``); retried with backoff."""
+
+    KIND: ClassVar[Kind] = Kind.WEBHOOK
+    delivery_id: str
+
+    @classmethod
+    def for_delivery(cls, delivery_id: str, *, attempts: int, at: datetime) -> JobSpec:
+        spec = cls(delivery_id).spec(f"webhook:{delivery_id}", at=at)
+        return JobSpec(spec.kind, spec.dedupe_key, spec.run_at, spec.payload, attempts)

@@ -340,3 +340,34 @@ class DirectoryState(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+
+
+# ------------------------------------------------------------------ outbound webhooks
+
+
+class WebhookDeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"  # not tried yet
+    RETRYING = "retrying"  # the last attempt failed; another follows
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up: its attempts ran out, or it cannot be sent
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one webhook: the exact body sent on every attempt (``id`` is the delivery
+    id the receiver deduplicates on), and how its attempts went. Queued with its ``webhook`` job
+    in the transaction of the change that caused it (``core.webhooks.outbox``)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: str = Field(primary_key=True, max_length=36)
+    webhook: str = Field(max_length=64, index=True)
+    event: str = Field(max_length=32)
+    request_id: str | None = Field(default=None, max_length=16, index=True)
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    status: WebhookDeliveryStatus = _enum(WebhookDeliveryStatus, 16, index=True)
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _time(index=True)
+    last_attempt_at: datetime | None = _time(nullable=True)
+    delivered_at: datetime | None = _time(nullable=True)

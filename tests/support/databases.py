@@ -68,6 +68,7 @@ TABLES = (
     "directory_members",
     "directory_state",
     "workers",
+    "webhook_deliveries",
 )
 
 
