@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from core.webhooks.payload import SCHEMA_PATH
+from tests.cli.conftest import cli, secrets_env  # noqa: F401 - the CLI's fixtures
 from tests.fakes.webhook_receiver import Arrived, WebhookReceiver
 from tests.support.domain import Domain, config_with, make_domain
 
