@@ -300,8 +300,7 @@ async def directory_show(
 
 # ------------------------------------------------------------------ end of directory
 
-# ------------------------------------------------------------------ webhooks
-# ``gatepass webhooks deliveries / test``: what was sent to the configured webhooks.
+# ------------------------------------------------------------------ webhooks (bot/webhooks_cli.py)
 
 webhooks_app = typer.Typer(help="Outbound webhooks and their deliveries.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
@@ -335,9 +334,6 @@ async def webhooks_test(
     from bot import webhooks_cli
 
     await webhooks_cli.send_test(settings_from(config), name, as_json=as_json)
-
-
-# ------------------------------------------------------------------ end of webhooks
 
 
 @app.command("serve")
