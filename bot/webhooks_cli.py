@@ -24,8 +24,7 @@ async def list_deliveries(
         except GatepassError as error:
             fail(str(error))
     rows: list[dict[str, Any]] = [asdict(view) for view in found]
-    shown = [row | {"last_error": row["last_error"] or row["last_status_code"]} for row in rows]
-    emit(rows, as_json, table(shown, COLUMNS))
+    emit(rows, as_json, table(rows, COLUMNS))
 
 
 async def send_test(settings: Settings, name: str, *, as_json: bool) -> None:

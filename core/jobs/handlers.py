@@ -34,7 +34,7 @@ from core.jobs.kinds import (
 )
 from core.jobs.notices import Notices
 from core.jobs.queue import DONE, JobKind, Reschedule, enqueue
-from core.storage import audit, deliveries, integration_accounts, transitions
+from core.storage import audit, deliveries, integration_accounts, transitions, webhook_deliveries
 from core.storage.integration_accounts import AccountBusy
 from core.storage.models import AccessRequest, IntegrationAccount, Job
 from core.use_cases import admin
@@ -330,6 +330,7 @@ async def prune(ctx: Context, job: Job) -> None:
         await session.execute(
             sa.delete(Job).where(col(Job.state) == DONE, col(Job.finished_at) < cutoff)
         )
+        await webhook_deliveries.forget_delivered(session, before=cutoff)
     await deliveries.forget_expired(ctx)
     await _queue_next(ctx, run)
 

@@ -93,3 +93,13 @@ async def recent(
         query = query.where(col(WebhookDelivery.webhook) == webhook)
     query = query.order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
     return (await session.execute(query.limit(limit))).scalars().all()
+
+
+async def forget_delivered(session: AsyncSession, *, before: datetime) -> None:
+    """Delivered ones made before ``before`` (failed ones stay, to be seen)."""
+    await session.execute(
+        sa.delete(WebhookDelivery).where(
+            col(WebhookDelivery.status) == Status.DELIVERED,
+            col(WebhookDelivery.created_at) < before,
+        )
+    )

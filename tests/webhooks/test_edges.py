@@ -9,6 +9,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from core.domain.webhook_events import EVENT_OF_ACTION, EVENTS
+from core.jobs.kinds import Kind, PeriodicJob
+from core.jobs.queue import enqueue
 from core.storage import audit
 from core.storage.models import WebhookDelivery
 from core.use_cases import requests
@@ -100,3 +102,20 @@ async def test_a_webhook_removed_from_the_config_fails_its_deliveries(
     row = await only_delivery(domain)
     assert row.status == "failed" and row.last_error == "webhook siem is no longer configured"
     assert receiver.arrived == []
+
+
+async def test_delivered_ones_are_pruned_after_two_weeks_failed_ones_stay(
+    hooked: DomainMaker, receiver: WebhookReceiver
+) -> None:
+    domain = await hooked(events=["RequestCreated"], max_attempts=1)
+    receiver.answer(500)
+    await submitted(domain)
+    await submitted(domain)
+    await domain.run_jobs()
+    domain.clock.advance(days=15)
+    now = domain.clock.now()
+    slot = int(now.timestamp() // timedelta(days=1).total_seconds())  # today's prune
+    async with domain.ctx.store.transaction() as session:
+        await enqueue(session, PeriodicJob.for_slot(Kind.PRUNE, None, slot, at=now))
+    await domain.run_jobs()
+    assert (await only_delivery(domain)).status == "failed"
