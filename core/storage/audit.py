@@ -124,6 +124,7 @@ async def _announce(session: AsyncSession, event: AuditEvent) -> None:
     await outbox.queue(
         session,
         action=event.action,
+        seq=event.seq,
         at=event.at,
         actor=event.actor,
         request_id=event.request_id,

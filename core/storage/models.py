@@ -363,6 +363,8 @@ class WebhookDelivery(SQLModel, table=True):
     webhook: str = Field(max_length=64, index=True)
     event: str = Field(max_length=32)
     request_id: str | None = Field(default=None, max_length=16, index=True)
+    # The causing audit event's number: a request's deliveries to one webhook go in this order.
+    event_seq: int | None = None
     body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     status: WebhookDeliveryStatus = _enum(WebhookDeliveryStatus, 16, index=True)
     attempts: int = 0

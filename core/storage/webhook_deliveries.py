@@ -32,6 +32,7 @@ async def add(
     webhook: str,
     event: str,
     request_id: str | None,
+    event_seq: int | None,
     body: str,
     at: datetime,
 ) -> None:
@@ -41,6 +42,7 @@ async def add(
             webhook=webhook,
             event=event,
             request_id=request_id,
+            event_seq=event_seq,
             body=body,
             status=Status.QUEUED,
             created_at=at,
@@ -69,6 +71,25 @@ async def record_attempt(session: AsyncSession, delivery_id: str, attempt: Attem
         )
         .values(**values)
     )
+
+
+async def earlier_unsent(session: AsyncSession, row: WebhookDelivery) -> str | None:
+    """The id of an earlier delivery of the same request to the same webhook that has not been
+    tried yet (or is being tried now): this one waits for it, so a receiver gets them in order.
+    One that failed an attempt holds nothing up."""
+    if row.request_id is None or row.event_seq is None:
+        return None
+    found = await session.execute(
+        select(col(WebhookDelivery.id))
+        .where(
+            col(WebhookDelivery.webhook) == row.webhook,
+            col(WebhookDelivery.request_id) == row.request_id,
+            col(WebhookDelivery.event_seq) < row.event_seq,
+            col(WebhookDelivery.status) == Status.QUEUED,
+        )
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
 
 
 async def give_up(session: AsyncSession, delivery_id: str, error: str) -> None:

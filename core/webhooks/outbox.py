@@ -52,6 +52,7 @@ async def queue(
     session: AsyncSession,
     *,
     action: str,
+    seq: int | None,
     at: datetime,
     actor: str,
     request_id: str | None,
@@ -77,6 +78,7 @@ async def queue(
             webhook=hook.name,
             event=event,
             request_id=request_id,
+            event_seq=seq,
             body=payload.encode(body),
             at=at,
         )

@@ -3,21 +3,23 @@ does not answer in time, a worker without the secret, a webhook removed from the
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
 import sqlalchemy as sa
 
+from core.domain.ports import SystemClock
 from core.domain.webhook_events import EVENT_OF_ACTION, EVENTS
 from core.jobs.kinds import Kind, PeriodicJob
 from core.jobs.queue import enqueue
 from core.storage import audit
 from core.storage.models import WebhookDelivery
-from core.use_cases import requests
+from core.use_cases import approvals, requests
 from core.use_cases.eligibility import Draft
 from tests.fakes.webhook_receiver import WebhookReceiver
-from tests.support.domain import Domain
-from tests.webhooks.conftest import EVERY_EVENT, DomainMaker, valid
+from tests.support.domain import Domain, config_with, make_domain
+from tests.webhooks.conftest import EVERY_EVENT, SECRET, DomainMaker, valid, webhook
 
 READ = Draft("prod-atlas", "database", "analytics", "read", timedelta(hours=1), "incident")
 
@@ -119,3 +121,39 @@ async def test_delivered_ones_are_pruned_after_two_weeks_failed_ones_stay(
         await enqueue(session, PeriodicJob.for_slot(Kind.PRUNE, None, slot, at=now))
     await domain.run_jobs()
     assert (await only_delivery(domain)).status == "failed"
+
+
+async def test_a_running_worker_sends_a_request_events_in_order_to_a_slow_receiver(
+    database_url: str, encryption_key: str, receiver: WebhookReceiver
+) -> None:
+    """The worker runs jobs side by side; RequestApproved still waits for RequestCreated, which
+    the receiver holds, instead of overtaking it."""
+    config = config_with(
+        webhooks=[webhook(receiver.url, events=["RequestCreated", "RequestApproved"])]
+    )
+    domain = await make_domain(
+        database_url, encryption_key, config, clock=SystemClock(), webhook_secrets={"siem": SECRET}
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(domain.worker.run(stop))
+    try:
+        receiver.hold()
+        request_id = await submitted(domain)
+        await receiver.until(lambda got: len(got) == 1)
+        await approvals.decide(
+            domain.ctx,
+            approver="bob@example.com",
+            request_id=request_id,
+            outcome="approve",
+            reason=None,
+            platform="slack",
+        )
+        await asyncio.sleep(1.5)  # the approval's delivery is due, and waits
+        assert receiver.events() == ["RequestCreated"]
+        receiver.release()
+        await receiver.until(lambda got: len(got) == 2)
+        assert receiver.events() == ["RequestCreated", "RequestApproved"]
+    finally:
+        stop.set()
+        await running
+        await domain.ctx.store.close()

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("webhook", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("event", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("event_seq", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
