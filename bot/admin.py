@@ -55,6 +55,7 @@ def config_summary(settings: Settings) -> dict[str, Any]:
         "access flows": ", ".join(f.name for f in config.access_flows) or "none",
         "slack": "on" if config.slack else "off",
         "teams": "on" if config.teams else "off",
+        "webhooks": ", ".join(h.name for h in config.webhooks) or "none",
     }
 
 

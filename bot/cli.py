@@ -308,6 +308,41 @@ async def directory_show(
 
 # ------------------------------------------------------------------ end of directory
 
+# ------------------------------------------------------------------ webhooks (bot/webhooks_cli.py)
+
+webhooks_app = typer.Typer(help="Outbound webhooks and their deliveries.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("deliveries")
+@run
+async def webhooks_deliveries(
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only those whose last attempt failed.")
+    ] = False,
+    webhook: Annotated[str | None, typer.Option(help="Only this webhook's.")] = None,
+    limit: int = 200,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent deliveries, newest first: status, attempts and the last error."""
+    from bot import webhooks_cli
+
+    await webhooks_cli.list_deliveries(
+        settings_from(config), failed=failed, webhook=webhook, limit=limit, as_json=as_json
+    )
+
+
+@webhooks_app.command("test")
+@run
+async def webhooks_test(
+    name: str, config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
+    """Send a signed test event to the webhook NAME now; print the outcome (exit 1: failed)."""
+    from bot import webhooks_cli
+
+    await webhooks_cli.send_test(settings_from(config), name, as_json=as_json)
+
 
 @app.command("serve")
 def serve(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.config.schema import GatepassConfig, IntegrationBase
+from core.config.secrets import SecretValue
 from core.domain.directory import Directory, Person
 from core.domain.errors import NotInDirectory, UnknownIntegration
 from core.domain.ports import Clock, Doorbell, Integration, NoDoorbell
@@ -26,6 +27,7 @@ class Context:
     vault: Vault | None = None
     integrations: Mapping[str, Integration] = field(default_factory=dict)
     doorbell: Doorbell = field(default_factory=NoDoorbell)
+    webhook_secrets: Mapping[str, SecretValue] = field(default_factory=dict)  # by webhook name
 
     def person(self, email: str) -> Person:
         person = self.directory.person(email)

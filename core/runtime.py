@@ -10,6 +10,7 @@ from core.domain.directory import ConfigDirectory, Directory, LiveDirectory
 from core.domain.ports import Clock, Doorbell, Integration, NoDoorbell, SystemClock
 from core.storage.store import Store
 from core.storage.vault import Vault
+from core.webhooks import outbox
 
 log = logging.getLogger("gatepass")
 
@@ -51,6 +52,7 @@ def build_context(
     """The context, once: ``doorbell`` is the worker's of this process (none for a tool)."""
     clock = clock or SystemClock()
     store = store or Store.from_url(settings.database_url)
+    outbox.subscribe(store, settings.config.webhooks)
     return Context(
         config=settings.config,
         directory=build_directory(settings, store),
@@ -61,4 +63,5 @@ def build_context(
         if integrations is not None
         else build_integrations(settings, clock),
         doorbell=doorbell or NoDoorbell(),
+        webhook_secrets=settings.webhook_secrets,
     )

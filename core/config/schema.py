@@ -41,6 +41,7 @@ from core.config.sections import (
     _ref,
     database_url_problem,
 )
+from core.config.webhooks import WebhookConfig, Webhooks
 from core.domain import permissions
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "ServerConfig",
     "SlackConfig",
     "TeamsConfig",
+    "WebhookConfig",
     "load_config",
     "parse_config",
 ]
@@ -82,6 +84,7 @@ class GatepassConfig(Strict):
     integrations: tuple[IntegrationConfig, ...] = ()
     access_flows: tuple[AccessFlow, ...] = ()
     jobs: JobsConfig = JobsConfig()
+    webhooks: Webhooks = ()
 
     _key = field_validator("encryption_key", mode="before")(
         classmethod(lambda cls, v: None if v is None else _ref(v))
@@ -145,6 +148,12 @@ class GatepassConfig(Strict):
         for integration in self.integrations:
             if integration.name == name:
                 return integration
+        raise KeyError(name)
+
+    def webhook(self, name: str) -> WebhookConfig:
+        for hook in self.webhooks:
+            if hook.name == name:
+                return hook
         raise KeyError(name)
 
     def flow(self, name: str) -> AccessFlow:

@@ -25,6 +25,7 @@ from core.config.network import dev_mode_problem
 from core.config.schema import ConfigError, GatepassConfig, load_config
 from core.config.secrets import SecretRef, SecretUnavailable, SecretValue
 from core.config.sections import ServerConfig, database_url_problem
+from core.config.webhooks import resolve_webhook_secrets
 
 DATABASE_URL_ENV = "GATEPASS_DATABASE_URL"
 CONFIG_ENV = "GATEPASS_CONFIG"
@@ -66,6 +67,7 @@ class Settings:
     integration_secrets: dict[str, dict[str, SecretValue]] = field(default_factory=dict)
     encryption_key: SecretValue | None = None
     scim_token: SecretValue | None = None
+    webhook_secrets: dict[str, SecretValue] = field(default_factory=dict)
     unavailable: list[Unavailable] = field(default_factory=list)
 
     @property
@@ -300,6 +302,10 @@ def resolve_settings(
                 Unavailable(f"integration {integration.name}", item.source, item.problem)
                 for item in missing.missing
             )
+    settings.webhook_secrets, missing_hooks = resolve_webhook_secrets(config.webhooks, environ)
+    settings.unavailable.extend(
+        Unavailable(f"webhook {name}", item.source, item.problem) for name, item in missing_hooks
+    )
     try:
         settings.encryption_key = _resolve_encryption_key(config, database_url, environ)
     except SecretUnavailable as missing:

@@ -35,11 +35,12 @@ from core.jobs.kinds import (
 from core.jobs.notices import Notices
 from core.jobs.queue import DONE, JobKind, Reschedule, enqueue
 from core.jobs.reviews import BreakGlassNotices
-from core.storage import audit, deliveries, integration_accounts, transitions
+from core.storage import audit, deliveries, integration_accounts, transitions, webhook_deliveries
 from core.storage.integration_accounts import AccountBusy
 from core.storage.models import AccessRequest, IntegrationAccount, Job
 from core.use_cases import admin
 from core.use_cases.requests import SYSTEM, locked_request
+from core.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger("gatepass.jobs")
 KEEP_FINISHED_JOBS = timedelta(days=14)
@@ -331,6 +332,7 @@ async def prune(ctx: Context, job: Job) -> None:
         await session.execute(
             sa.delete(Job).where(col(Job.state) == DONE, col(Job.finished_at) < cutoff)
         )
+        await webhook_deliveries.forget_delivered(session, before=cutoff)
     await deliveries.forget_expired(ctx)
     await _queue_next(ctx, run)
 
@@ -352,6 +354,7 @@ STEPS: dict[str, JobKind] = {
     Kind.CLEANUP: JobKind(cleanup, retry_forever=True),
     Kind.PRUNE: JobKind(prune, retry_forever=True),
     Kind.DEPROVISION: JobKind(deprovision.deprovision, retry_forever=True),
+    Kind.WEBHOOK: JobKind(webhook_delivery.deliver, give_up=webhook_delivery.gave_up),
 }
 
 

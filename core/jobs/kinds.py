@@ -40,6 +40,7 @@ class Kind(enum.StrEnum):
     BREAK_GLASS_NOTICE = "break_glass_notice"
     BREAK_GLASS_REMIND = "break_glass_remind"
     BREAK_GLASS_UPDATE = "break_glass_update"
+    WEBHOOK = "webhook"
 
 
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
@@ -336,60 +337,3 @@ class PeriodicJob(JobPayload):
 
     def next(self, *, at: datetime) -> JobSpec:
         return self.for_slot(self.task, self.integration, self.slot + 1, at=at)
-
-
-# ------------------------------------------------------------------ break-glass
-
-
-@dataclass(frozen=True)
-class BreakGlassNotice(JobPayload):
-    """Announce a break-glass use in the broadcast channels and ask the integration owners to
-    review it (``round`` 0; a reminder round when nobody has reviewed it yet)."""
-
-    KIND: ClassVar[Kind] = Kind.BREAK_GLASS_NOTICE
-    request_id: str
-    round: int = 0
-
-    @property
-    def reminder(self) -> bool:
-        return self.round != 0
-
-    @classmethod
-    def first(cls, request_id: str, *, at: datetime) -> JobSpec:
-        return cls.again(request_id, 0, at=at)
-
-    @classmethod
-    def again(cls, request_id: str, round_: int, *, at: datetime) -> JobSpec:
-        return cls(request_id, round_).spec(f"break_glass:{request_id}:{round_}", at=at)
-
-
-@dataclass(frozen=True)
-class BreakGlassRemind(JobPayload):
-    """Remind the integration owners of a break-glass use nobody has reviewed yet."""
-
-    KIND: ClassVar[Kind] = Kind.BREAK_GLASS_REMIND
-    request_id: str
-    round: int
-
-    @classmethod
-    def rounds(
-        cls, request_id: str, offsets: Sequence[timedelta], *, used_at: datetime
-    ) -> list[JobSpec]:
-        return [
-            cls(request_id, index + 1).spec(
-                f"break_glass_remind:{request_id}:{index + 1}", at=used_at + offset
-            )
-            for index, offset in enumerate(sorted(offsets))
-        ]
-
-
-@dataclass(frozen=True)
-class BreakGlassUpdate(JobPayload):
-    """Bring the broadcasts and review requests of a break-glass use to its reviewed state."""
-
-    KIND: ClassVar[Kind] = Kind.BREAK_GLASS_UPDATE
-    request_id: str
-
-    @classmethod
-    def for_review(cls, request_id: str, *, at: datetime) -> JobSpec:
-        return cls(request_id).spec(f"break_glass_update:{request_id}", at=at)

@@ -25,7 +25,8 @@ from core.domain.break_glass import (
 from core.domain.errors import GatepassError
 from core.domain.ports import MessageRef, Notifier
 from core.domain.views import RequestView
-from core.jobs.kinds import BreakGlassNotice, BreakGlassRemind, BreakGlassUpdate, Kind
+from core.jobs.announcement_kinds import BreakGlassNotice, BreakGlassRemind, BreakGlassUpdate
+from core.jobs.kinds import Kind
 from core.jobs.notices import DeliveryFailed, Notices, _posted, _remember
 from core.jobs.queue import JobKind, enqueue
 from core.storage import audit

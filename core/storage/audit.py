@@ -22,6 +22,7 @@ from sqlmodel import select
 from core.domain.lifecycle import Status
 from core.storage.models import AuditEvent, AuditHead
 from core.storage.upsert import insert_or_ignore
+from core.webhooks import outbox
 
 GENESIS = "0" * 64
 _FORBIDDEN_DETAIL_WORDS = ("password", "secret", "token", "private_key", "api_key")
@@ -113,7 +114,22 @@ async def record(
     head.seq = event.seq  # type: ignore[assignment]
     head.hash = event.hash
     await session.flush()
+    await _announce(session, event)
     return event
+
+
+async def _announce(session: AsyncSession, event: AuditEvent) -> None:
+    """The one hook from the audit log to outbound webhooks: a delivery for each webhook that
+    wants this event, queued in this transaction (``core.webhooks.outbox``)."""
+    await outbox.queue(
+        session,
+        action=event.action,
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        request_id=event.request_id,
+        platform=event.platform,
+    )
 
 
 @dataclass(frozen=True)

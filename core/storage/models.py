@@ -373,3 +373,10 @@ class BreakGlassUse(SQLModel, table=True):
     reviewed_by: str | None = Field(default=None, max_length=320)
     reviewed_at: datetime | None = _time(nullable=True)
     review_platform: str | None = Field(default=None, max_length=16)
+
+
+# ------------------------------------------------------------------ outbound webhooks
+
+
+# Registered with the tables' metadata here; a module of its own for its size.
+import core.storage.webhook_models  # noqa: E402, F401

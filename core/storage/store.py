@@ -59,7 +59,10 @@ class Store:
     def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.reader = reader
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Handed to every write transaction as ``session.info``: what the composition root
+        # attaches to the store's changes (the webhooks subscribed to its events).
+        self.info: dict[str, Any] = {}
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, info=self.info)
         self._read_sessions = async_sessionmaker(reader or engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 

@@ -43,7 +43,8 @@ from core.domain.notices import Notice
 from core.domain.routing import integration_owners
 from core.domain.sentences import short_name
 from core.domain.views import RequestView
-from core.jobs.kinds import BreakGlassNotice, BreakGlassRemind, BreakGlassUpdate, RequesterNotice
+from core.jobs.announcement_kinds import BreakGlassNotice, BreakGlassRemind, BreakGlassUpdate
+from core.jobs.kinds import RequesterNotice
 from core.jobs.queue import enqueue
 from core.storage import audit, request_views
 from core.storage.models import AccessRequest, BreakGlassUse

@@ -70,6 +70,7 @@ TABLES = (
     "workers",
     "chat_channels",
     "break_glass_uses",
+    "webhook_deliveries",
 )
 
 

@@ -16,6 +16,7 @@ from core.jobs.handlers import job_kinds
 from core.jobs.queue import Backoff, Bell, Worker
 from core.storage.store import Store
 from core.storage.vault import Vault
+from core.webhooks import outbox
 from tests.support.clock import ManualClock
 from tests.support.memory_integration import MemoryIntegration
 from tests.support.recording_notifier import RecordingNotifier
@@ -115,21 +116,26 @@ async def make_domain(
     config: dict[str, Any] | None = None,
     *,
     clock: Clock | None = None,
+    webhook_secrets: dict[str, str] | None = None,
 ) -> Domain:
-    """``clock``: another clock for the domain's context (the ManualClock stays in ``Domain``)."""
+    """``clock``: another clock for the domain's context (the ManualClock stays in ``Domain``).
+    The config's webhooks are subscribed to, with ``webhook_secrets`` (by webhook name)."""
     parsed = parse_config(config or BASE_CONFIG)
     manual = ManualClock()
     atlas = MemoryIntegration("prod-atlas")
     chat = RecordingNotifier()
     bell = Bell()
+    store = Store.from_url(database_url)
+    outbox.subscribe(store, parsed.webhooks)
     ctx = Context(
         config=parsed,
         directory=ConfigDirectory(parsed.directory),
-        store=Store.from_url(database_url),
+        store=store,
         clock=clock or manual,
         vault=Vault(SecretValue(key)),
         integrations={"prod-atlas": atlas},
         doorbell=bell,
+        webhook_secrets={k: SecretValue(v) for k, v in (webhook_secrets or {}).items()},
     )
     worker = Worker(ctx, job_kinds([chat]), backoff=Backoff(base=1, cap=60, jitter=0.0), bell=bell)
     domain = Domain(ctx, manual, atlas, chat, worker)
