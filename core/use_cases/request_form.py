@@ -76,22 +76,61 @@ async def submit(
 
     When the resource's value names it plainly, it is looked up once, by ``requests.submit``
     in its transaction; only a refused submission builds the whole form again to show it."""
+    requester = ctx.person(requester).email
+    drafted = await _drafted(ctx, requester, filled)
+    if isinstance(drafted, RequestForm):
+        return drafted
+    return await submit_draft(
+        ctx, requester=requester, draft=drafted, filled=filled, platform=platform
+    )
+
+
+async def validate(ctx: Context, *, requester: str, filled: FormInput) -> Draft | RequestForm:
+    """Check what was filled in, reading only (nothing waits on a writer): the draft to hand
+    to :func:`submit_draft` once the edge has answered, or the form with its errors."""
+    requester = ctx.person(requester).email
+    drafted = await _drafted(ctx, requester, filled)
+    if isinstance(drafted, RequestForm):
+        return drafted
+    try:
+        await requests.check_submission(ctx, requester=requester, draft=drafted)
+    except (InvalidRequest, NoApprovers) as error:
+        return await _refused(ctx, requester, filled, error)
+    return drafted
+
+
+async def submit_draft(
+    ctx: Context, *, requester: str, draft: Draft, filled: FormInput, platform: str
+) -> RequestView | RequestForm:
+    """Store a checked draft as a new request (checked again in the write): the request, or
+    the form with the error when something changed in between."""
+    try:
+        return await requests.submit(ctx, requester=requester, draft=draft, platform=platform)
+    except (InvalidRequest, NoApprovers) as error:
+        return await _refused(ctx, requester, filled, error)
+
+
+async def _drafted(ctx: Context, requester: str, filled: FormInput) -> Draft | RequestForm:
+    """The draft the form makes of ``filled``, or the form with its errors."""
     person = ctx.person(requester)
     claimed = _claimed(ctx, person, filled)
     form = claimed or await build(ctx, requester=person.email, filled=filled)
     draft = form.to_draft()
-    if not isinstance(draft, Draft):
-        if claimed is None:
-            return replace(form, errors=draft)
-        full = await build(ctx, requester=person.email, filled=filled)
-        errors = full.to_draft()
-        return replace(full, errors=errors if isinstance(errors, dict) else draft)
-    try:
-        return await requests.submit(ctx, requester=person.email, draft=draft, platform=platform)
-    except (InvalidRequest, NoApprovers) as error:
-        field = error.field if isinstance(error, InvalidRequest) else None
-        full = await build(ctx, requester=person.email, filled=filled)
-        return full.refused(field, str(error))
+    if isinstance(draft, Draft):
+        return draft
+    if claimed is None:
+        return replace(form, errors=draft)
+    full = await build(ctx, requester=person.email, filled=filled)
+    errors = full.to_draft()
+    return replace(full, errors=errors if isinstance(errors, dict) else draft)
+
+
+async def _refused(
+    ctx: Context, requester: str, filled: FormInput, error: InvalidRequest | NoApprovers
+) -> RequestForm:
+    field = error.field if isinstance(error, InvalidRequest) else None
+    full = await build(ctx, requester=requester, filled=filled)
+    return full.refused(field, str(error))
 
 
 async def search_resources(
