@@ -99,13 +99,26 @@ async def validate(ctx: Context, *, requester: str, filled: FormInput) -> Draft 
     return drafted
 
 
+def new_request_id() -> str:
+    """An id for a request not stored yet, for an edge that shows it before storing it."""
+    return requests.new_request_id()
+
+
 async def submit_draft(
-    ctx: Context, *, requester: str, draft: Draft, filled: FormInput, platform: str
+    ctx: Context,
+    *,
+    requester: str,
+    draft: Draft,
+    filled: FormInput,
+    platform: str,
+    request_id: str | None = None,
 ) -> RequestView | RequestForm:
     """Store a checked draft as a new request (checked again in the write): the request, or
     the form with the error when something changed in between."""
     try:
-        return await requests.submit(ctx, requester=requester, draft=draft, platform=platform)
+        return await requests.submit(
+            ctx, requester=requester, draft=draft, platform=platform, request_id=request_id
+        )
     except (InvalidRequest, NoApprovers) as error:
         return await _refused(ctx, requester, filled, error)
 

@@ -114,15 +114,23 @@ async def _accepted(
 
 
 async def submit(
-    ctx: Context, *, requester: str, draft: Draft, platform: str, extends: str | None = None
+    ctx: Context,
+    *,
+    requester: str,
+    draft: Draft,
+    platform: str,
+    extends: str | None = None,
+    request_id: str | None = None,
 ) -> RequestView:
+    """Store a new pending request (``request_id``: one the edge already showed the person,
+    from :func:`new_request_id`) with its approvers, audit event and follow-up jobs."""
     async with ctx.store.transaction() as session:
         resource, person, flow, routing, justification = await _accepted(
             ctx, session, requester, draft
         )
         now = ctx.clock.now()
         request = AccessRequest(
-            id=new_request_id(),
+            id=request_id or new_request_id(),
             flow=flow.name,
             integration=draft.integration,
             resource_type=draft.resource_type,

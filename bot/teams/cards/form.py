@@ -36,7 +36,7 @@ from core.domain.request_form import (
     RESOURCE,
     RequestForm,
 )
-from core.domain.views import RequestView
+from core.domain.sentences import Asked
 from core.use_cases.requests import MAX_JUSTIFICATION
 
 
@@ -119,12 +119,12 @@ def request_form_card(form: RequestForm) -> Element:
     return card(body, actions=actions)
 
 
-def submitted_card(view: RequestView) -> Element:
+def submitted_card(request_id: str, asked: Asked) -> Element:
     """What the form becomes once submitted (the receipt, with Cancel, follows as a message)."""
     return card(
         [
             heading("Request sent"),
-            line("Request ", Run(view.id, monospace=True), ": ", *what(view)),
+            line("Request ", Run(request_id, monospace=True), ": ", *what(asked)),
             note("The approvers have been asked. Its status and a Cancel button follow here."),
         ]
     )
