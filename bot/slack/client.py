@@ -38,6 +38,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.slack.admission import CURRENT, QUICK, Admission
 from bot.slack.ids import EVENTS_PATH
 from core import logs, metrics
 from core.config.schema import SlackConfig
@@ -243,14 +244,20 @@ class ReplayGuard:
         self._seen[signature] = now + self._window
         return True
 
-    async def admit(self, body: bytes, headers: dict[str, str]) -> bool:
-        """``first_delivery`` here, then (when shared) on every replica."""
+    def admission(self, body: bytes, headers: dict[str, str]) -> Admission | None:
+        """None for a request whose signature is invalid or that this replica saw before; else
+        its :class:`Admission`, whose check on every replica (when shared) has started."""
         if not self.first_delivery(body, headers):
-            return False
+            return None
         if self._shared is None:
-            return True
+            return Admission()
         signature = {k.lower(): v for k, v in headers.items()}["x-slack-signature"]
-        return await self._shared(signature, self._clock() + self._window)
+        return Admission(self._shared(signature, self._clock() + self._window))
+
+    async def admit(self, body: bytes, headers: dict[str, str]) -> bool:
+        """``first_delivery`` here, then (when shared) on every replica, waiting for both."""
+        admission = self.admission(body, headers)
+        return admission is not None and await admission.confirmed()
 
 
 def events_route(
@@ -266,12 +273,19 @@ def events_route(
         if not timestamp.isascii() or not timestamp.isdigit():
             # bolt would fail on int() with a 500; a malformed timestamp is simply unsigned.
             return web.json_response({"error": "invalid request"}, status=401)
-        if replay_guard is not None and not await replay_guard.admit(
-            await request.read(), dict(request.headers)
-        ):
-            return web.json_response({"error": "invalid request"}, status=401)
+        admission = Admission()
+        if replay_guard is not None:
+            seen = replay_guard.admission(await request.read(), dict(request.headers))
+            if seen is None or await seen.replay_known_within(QUICK):
+                return web.json_response({"error": "invalid request"}, status=401)
+            admission = seen
         started = time.monotonic()
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        bolt_request = await to_bolt_request(request)
+        token = CURRENT.set(admission)
+        try:
+            bolt_response = await app.async_dispatch(bolt_request)
+        finally:
+            CURRENT.reset(token)
         metrics.ack_latency("slack", "http", time.monotonic() - started)
         return await to_aiohttp_response(bolt_response)
 

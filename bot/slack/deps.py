@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.admission import wait_for_admission
 from core.context import Context
 
 if TYPE_CHECKING:
@@ -46,9 +47,11 @@ class InFlight:
             task.add_done_callback(self._tasks.discard)
 
     async def after_ack(self) -> None:
-        """Call right after ``ack()``: hold this task, and let the acks go out first."""
+        """Call right after ``ack()``, before changing anything: hold this task, let the acks go
+        out first, and stop (``ReplayRefused``) when another replica saw this delivery."""
         self.hold()
         await asyncio.sleep(ACK_FLUSH)
+        await wait_for_admission()
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         """Run ``work`` in the background; a failure is logged with its traceback."""

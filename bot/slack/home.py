@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -14,10 +15,15 @@ from core.context import Context
 from core.domain.errors import NotInDirectory
 from core.use_cases import reads
 
+HOME_SETTLE = 0.2
+"""Seconds a refresh waits before it publishes, so the notices of one change (a revocation
+tells the requester, the approvers and the owners) cost one publish per person."""
+
 
 class HomeTab:
     """Publishes Home tabs; refreshes after a change are coalesced per person (one running and
-    at most one more queued), so a burst of notices costs one or two publishes, not one each."""
+    at most one more queued, each after :data:`HOME_SETTLE`), so a burst of notices costs one
+    or two publishes, not one each."""
 
     def __init__(
         self,
@@ -66,6 +72,7 @@ class HomeTab:
     async def _refresh(self, user_id: str) -> None:
         """A Slack failure is only logged: the next change or visit publishes it again."""
         try:
+            await asyncio.sleep(HOME_SETTLE)  # the rest of a burst of changes joins this publish
             while user_id in self._wanted:
                 email = self._wanted.pop(user_id)
                 try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -42,13 +43,23 @@ def _display_name(user: dict[str, Any]) -> str:
     return str(profile.get("real_name") or user.get("real_name") or user.get("name") or "")[:255]
 
 
+Background = Callable[[Coroutine[Any, Any, None], str], object]
+"""Runs a coroutine in the background under a name (``InFlight.spawn``)."""
+
+
 class SlackIdentity:
     def __init__(
-        self, *, ctx: Context, client: AsyncWebClient, logger: logging.Logger | None = None
+        self,
+        *,
+        ctx: Context,
+        client: AsyncWebClient,
+        logger: logging.Logger | None = None,
+        in_background: Background | None = None,
     ) -> None:
         self._ctx = ctx
         self._client = client
         self._log = logger or logging.getLogger("gatepass.slack")
+        self._in_background = in_background
 
     async def email_for(self, user_id: str) -> str:
         """The email of the person behind ``user_id``; NotInDirectory when Gatepass does not
@@ -68,13 +79,20 @@ class SlackIdentity:
         email = _email_of(user)
         if email is None:
             raise no_email(user_id)
-        await chat_accounts.remember(
+        self._ctx.person(
+            normalize_email(email)
+        )  # not in the directory: NotInDirectory, nothing stored
+        remembered = chat_accounts.remember(
             self._ctx,
             platform=PLATFORM,
             user_id=user_id,
             email=email,
             display_name=_display_name(user),
         )
+        if self._in_background is None:
+            await remembered
+        else:  # a write can wait on a lock: an ack that needs the email does not wait for it
+            self._in_background(remembered, f"slack-remember-{user_id}")
         return email
 
     async def user_for(self, email: str) -> str | None:

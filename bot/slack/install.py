@@ -181,8 +181,13 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
         client=client,
         logger=logger,
     )
-    identity = SlackIdentity(ctx=ctx, client=client, logger=logger)
     in_flight = InFlight(logger=logger)
+    identity = SlackIdentity(
+        ctx=ctx,
+        client=client,
+        logger=logger,
+        in_background=lambda work, name: in_flight.spawn(work, name=name),
+    )
     home = HomeTab(ctx=ctx, client=client, identity=identity, in_flight=in_flight, logger=logger)
     deps = Deps(
         ctx=ctx,

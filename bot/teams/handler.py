@@ -28,8 +28,9 @@ from bot.teams import actions
 from bot.teams.actions.commands import Commands
 from bot.teams.cards import verbs
 from bot.teams.cards.lists import help_card
-from bot.teams.endpoint import message_response, parse_card_action
+from bot.teams.endpoint import CardAction, message_response, parse_card_action
 from bot.teams.form import search_resources
+from bot.teams.late import LateAnswers
 from bot.teams.notifier import card_activity
 from bot.teams.references import TeamsAccounts, TeamsChannels, team_of
 from bot.teams.render import Cards
@@ -54,11 +55,13 @@ class GatepassTeamsBot(TeamsActivityHandler):
         accounts: TeamsAccounts,
         cards: Cards,
         channels: TeamsChannels | None = None,
+        late: LateAnswers | None = None,
     ) -> None:
         self._ctx = ctx
         self._accounts = accounts
         self._cards = cards
         self._channels = channels or TeamsChannels(ctx=ctx)
+        self._late = late or LateAnswers()
         self._commands = Commands(ctx=ctx, cards=cards)
 
     # ------------------------------------------------------------------ identity
@@ -112,7 +115,17 @@ class GatepassTeamsBot(TeamsActivityHandler):
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
+        """Answered in time even when the action waits on the database (``late``), except a
+        password's reveal: its card may only ever be the invoke's own answer."""
         action = parse_card_action(invoke_value)
+        running = self._card_action(turn_context, action)
+        if action.verb in actions.ANSWERED_ONLY_IN_TIME:
+            return await running
+        return await self._late.answer(turn_context, running)
+
+    async def _card_action(
+        self, turn_context: TurnContext, action: CardAction
+    ) -> AdaptiveCardInvokeResponse:
         try:
             actor = await self._accounts.email_of_sender(turn_context)
         except NotInDirectory as error:

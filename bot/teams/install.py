@@ -19,6 +19,7 @@ from bot.platform import PlatformParts, left_out
 from bot.teams.auth import SigningKeysUnavailable
 from bot.teams.endpoint import MESSAGES_PATH, TeamsEndpoint, build_teams_endpoint
 from bot.teams.handler import GatepassTeamsBot, on_turn_error
+from bot.teams.late import LateAnswers
 from bot.teams.notifier import TeamsNotifier
 from bot.teams.references import PLATFORM, TeamsAccounts, TeamsChannels
 from bot.teams.render import Cards
@@ -35,11 +36,13 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
     accounts = TeamsAccounts(ctx=ctx)
     cards = Cards(ctx=ctx, accounts=accounts)
     channels = TeamsChannels(ctx=ctx)
-    bot = GatepassTeamsBot(ctx=ctx, accounts=accounts, cards=cards, channels=channels)
+    late = LateAnswers()
+    bot = GatepassTeamsBot(ctx=ctx, accounts=accounts, cards=cards, channels=channels, late=late)
     endpoint = build_teams_endpoint(
         config=config, secrets=settings.teams, bot=bot, host=settings.config.server.host
     )
     endpoint.adapter.on_turn_error = on_turn_error
+    late.attach(endpoint.adapter, endpoint.app_id)
     return PlatformParts(
         name=PLATFORM,
         routes=(web.post(MESSAGES_PATH, endpoint.handle),),
@@ -47,6 +50,7 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
             endpoint=endpoint, accounts=accounts, cards=cards, channels=channels
         ),
         prepare=_signing_keys_loader(endpoint),
+        close=late.drain,
         checks=() if endpoint.dev_mode else (Check("teams", endpoint.check),),
         wiring=endpoint,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
 from core.domain import messages
 from core.domain.durations import describe_duration
@@ -112,12 +113,25 @@ def plain(parts: Phrase) -> str:
 # --------------------------------------------------------------------------- what is asked
 
 
-def resource(view: RequestView) -> Phrase:
+class Asked(Protocol):
+    """What a request asks for: a request's view, or a draft about to be submitted."""
+
+    @property
+    def integration(self) -> str: ...
+    @property
+    def resource_type(self) -> str: ...
+    @property
+    def resource_name(self) -> str: ...
+    @property
+    def permission(self) -> str: ...
+
+
+def resource(view: Asked) -> Phrase:
     """``database analytics`` with the name emphasised."""
     return (Said(view.resource_type), " ", Said(view.resource_name, strong=True))
 
 
-def what(view: RequestView) -> Phrase:
+def what(view: Asked) -> Phrase:
     """``read on database analytics (prod-atlas)``."""
     return (Said(view.permission), " on ", *resource(view), " (", Said(view.integration), ")")
 

@@ -21,6 +21,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_POOL_SIZE = 24
+"""Connections kept open to PostgreSQL: the worker's jobs in flight and its heartbeat, with
+room for the chat edges' reads beside them, so that a click's read never queues for a
+connection behind the worker (SQLAlchemy's default of 5 did)."""
+POSTGRES_POOL_OVERFLOW = 16
 
 
 def _sqlite_setup(engine: AsyncEngine, *, immediate: bool) -> None:
@@ -45,6 +50,8 @@ def create_engine(url: str, *, readonly: bool = False, **options: Any) -> AsyncE
         _sqlite_setup(engine, immediate=not readonly)
         return engine
     options.setdefault("pool_pre_ping", True)
+    options.setdefault("pool_size", POSTGRES_POOL_SIZE)
+    options.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
     return create_async_engine(url, **options)
 
 

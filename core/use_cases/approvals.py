@@ -106,26 +106,55 @@ async def decide(
     reason = _reason(reason)
     async with ctx.store.transaction() as session:
         request = await locked_request(session, request_id)
-        await _check_approver(session, request, approver)
-        if request.status != Status.PENDING:
-            raise AlreadyDecided(
-                request_id, status=request.status, by=await _decided_by_name(ctx, request)
-            )
-        earlier = (
-            await session.execute(
-                select(Decision).where(
-                    col(Decision.request_id) == request_id, col(Decision.approver) == approver
-                )
-            )
-        ).scalar_one_or_none()
-        if earlier is not None:
-            raise AlreadyDecided(request_id, status=f"{earlier.outcome}d by you", by=None)
-        _require_reason(ctx, request, decision, reason)
+        await _may_decide(ctx, session, request, approver, decision, reason)
         final = await _record(ctx, session, request, approver, decision, reason, platform)
         view = await load_view(session, ctx.directory, request_id)
     metrics.decision(decision, platform)
     ctx.doorbell.ring()
     return DecisionResult(view, final)
+
+
+async def check_decision(
+    ctx: Context, *, approver: str, request_id: str, outcome: Outcome | str, reason: str | None
+) -> None:
+    """Raise what :func:`decide` would refuse with, reading only (nothing waits on a writer):
+    an edge checks a submitted reason this way before it answers, and decides after."""
+    decision = _outcome(outcome)
+    approver = normalize_email(approver)
+    ctx.person(approver)
+    reason = _reason(reason)
+    async with ctx.store.reading() as session:
+        request = await session.get(AccessRequest, request_id)
+        if request is None:
+            raise NotAnApprover(request_id)
+        await _may_decide(ctx, session, request, approver, decision, reason)
+
+
+async def _may_decide(
+    ctx: Context,
+    session: AsyncSession,
+    request: AccessRequest,
+    approver: str,
+    decision: Outcome,
+    reason: str | None,
+) -> None:
+    """The rules of a decision: a routed approver, still pending, once each, with a reason
+    where the flow asks for one."""
+    await _check_approver(session, request, approver)
+    if request.status != Status.PENDING:
+        raise AlreadyDecided(
+            request.id, status=request.status, by=await _decided_by_name(ctx, request)
+        )
+    earlier = (
+        await session.execute(
+            select(Decision).where(
+                col(Decision.request_id) == request.id, col(Decision.approver) == approver
+            )
+        )
+    ).scalar_one_or_none()
+    if earlier is not None:
+        raise AlreadyDecided(request.id, status=f"{earlier.outcome}d by you", by=None)
+    _require_reason(ctx, request, decision, reason)
 
 
 async def _record(

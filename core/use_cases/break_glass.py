@@ -135,6 +135,25 @@ def _day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
+async def check_use(
+    session: AsyncSession, person: str, rules: BreakGlass, reason: str, *, now: datetime
+) -> None:
+    """Raise what :func:`self_approve` would refuse this use with, reading only: a reason too
+    short, or no use of the day left."""
+    check_reason(rules, reason)
+    if await _uses_on(session, person, _day(now)) >= rules.max_uses_per_day:
+        raise LimitReached(rules.max_uses_per_day)
+
+
+async def _uses_on(session: AsyncSession, person: str, day: str) -> int:
+    taken = await session.execute(
+        select(func.count())
+        .select_from(BreakGlassUse)
+        .where(col(BreakGlassUse.person) == person, col(BreakGlassUse.day) == day)
+    )
+    return int(taken.scalar_one())
+
+
 async def _claim_use(
     session: AsyncSession, request: AccessRequest, rules: BreakGlass, *, now: datetime
 ) -> BreakGlassUse:
@@ -142,14 +161,8 @@ async def _claim_use(
     uses recorded at once cannot take the same one: the later insert waits for the earlier's
     transaction and, when it commits, tries the next slot (a savepoint keeps the rest)."""
     day = _day(now)
-    taken = (
-        await session.execute(
-            select(func.count())
-            .select_from(BreakGlassUse)
-            .where(col(BreakGlassUse.person) == request.requester, col(BreakGlassUse.day) == day)
-        )
-    ).scalar_one()
-    for slot in range(int(taken), rules.max_uses_per_day):
+    taken = await _uses_on(session, request.requester, day)
+    for slot in range(taken, rules.max_uses_per_day):
         use = BreakGlassUse(
             request_id=request.id, person=request.requester, day=day, slot=slot, used_at=now
         )

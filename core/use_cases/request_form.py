@@ -9,7 +9,7 @@ person; the approvers are previewed with the same checks ``requests.submit`` mak
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,22 +83,83 @@ async def submit(
 
     When the resource's value names it plainly, it is looked up once, by ``requests.submit``
     in its transaction; only a refused submission builds the whole form again to show it."""
+    requester = ctx.person(requester).email
+    drafted = await _drafted(ctx, requester, filled)
+    if isinstance(drafted, RequestForm):
+        return drafted
+    return await submit_draft(
+        ctx, requester=requester, draft=drafted, filled=filled, platform=platform
+    )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A submission that passed every check: the draft to store, and whether its requester
+    approves it at once (a break-glass flow)."""
+
+    draft: Draft
+    break_glass: bool = False
+
+
+async def validate(ctx: Context, *, requester: str, filled: FormInput) -> Checked | RequestForm:
+    """Check what was filled in, reading only (nothing waits on a writer): what to hand to
+    :func:`submit_draft` once the edge has answered, or the form with its errors."""
+    requester = ctx.person(requester).email
+    drafted = await _drafted(ctx, requester, filled)
+    if isinstance(drafted, RequestForm):
+        return drafted
+    try:
+        flow = await requests.check_submission(ctx, requester=requester, draft=drafted)
+    except (InvalidRequest, NoApprovers) as error:
+        return await _refused(ctx, requester, filled, error)
+    return Checked(drafted, break_glass=flow.break_glass is not None)
+
+
+def new_request_id() -> str:
+    """An id for a request not stored yet, for an edge that shows it before storing it."""
+    return requests.new_request_id()
+
+
+async def submit_draft(
+    ctx: Context,
+    *,
+    requester: str,
+    draft: Draft,
+    filled: FormInput,
+    platform: str,
+    request_id: str | None = None,
+) -> RequestView | RequestForm:
+    """Store a checked draft as a new request (checked again in the write): the request, or
+    the form with the error when something changed in between."""
+    try:
+        return await requests.submit(
+            ctx, requester=requester, draft=draft, platform=platform, request_id=request_id
+        )
+    except (InvalidRequest, NoApprovers) as error:
+        return await _refused(ctx, requester, filled, error)
+
+
+async def _drafted(ctx: Context, requester: str, filled: FormInput) -> Draft | RequestForm:
+    """The draft the form makes of ``filled``, or the form with its errors."""
     person = ctx.person(requester)
     claimed = _claimed(ctx, person, filled)
     form = claimed or await build(ctx, requester=person.email, filled=filled)
     draft = form.to_draft()
-    if not isinstance(draft, Draft):
-        if claimed is None:
-            return replace(form, errors=draft)
-        full = await build(ctx, requester=person.email, filled=filled)
-        errors = full.to_draft()
-        return replace(full, errors=errors if isinstance(errors, dict) else draft)
-    try:
-        return await requests.submit(ctx, requester=person.email, draft=draft, platform=platform)
-    except (InvalidRequest, NoApprovers) as error:
-        field = error.field if isinstance(error, InvalidRequest) else None
-        full = await build(ctx, requester=person.email, filled=filled)
-        return full.refused(field, str(error))
+    if isinstance(draft, Draft):
+        return draft
+    if claimed is None:
+        return replace(form, errors=draft)
+    full = await build(ctx, requester=person.email, filled=filled)
+    errors = full.to_draft()
+    return replace(full, errors=errors if isinstance(errors, dict) else draft)
+
+
+async def _refused(
+    ctx: Context, requester: str, filled: FormInput, error: InvalidRequest | NoApprovers
+) -> RequestForm:
+    field = error.field if isinstance(error, InvalidRequest) else None
+    full = await build(ctx, requester=requester, filled=filled)
+    return full.refused(field, str(error))
 
 
 async def search_resources(

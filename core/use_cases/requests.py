@@ -91,23 +91,54 @@ async def preview(
     return flow, routing
 
 
-async def submit(
-    ctx: Context, *, requester: str, draft: Draft, platform: str, extends: str | None = None
-) -> RequestView:
-    async with ctx.store.transaction() as session:
-        resource = await eligibility.resolve_resource(ctx, session, draft)
-        # Read once the transaction has begun: its start brings a live directory up to date.
-        person = ctx.person(requester)
-        flow, routing = await preview(ctx, session, person, draft, resource=resource)
-        if draft.integration not in ctx.integrations:
-            raise InvalidRequest(
-                f"{draft.integration} is not available right now (it is not fully configured).",
-                field="integration",
+async def check_submission(ctx: Context, *, requester: str, draft: Draft) -> AccessFlow:
+    """Raise what :func:`submit` would refuse ``draft`` with, reading only (nothing waits on a
+    writer): an edge checks a form this way before it answers, and submits after. The flow
+    it falls under."""
+    async with ctx.store.reading() as session:
+        _, person, flow, _, justification = await _accepted(ctx, session, requester, draft)
+        if flow.break_glass is not None:
+            await break_glass.check_use(
+                session, person.email, flow.break_glass, justification, now=ctx.clock.now()
             )
-        justification = _clean_justification(flow, draft.justification)
+    return flow
+
+
+async def _accepted(
+    ctx: Context, session: AsyncSession, requester: str, draft: Draft
+) -> tuple[Resource, Person, AccessFlow, Routing, str]:
+    """What a submission needs, each checked: the resource, the requester, the flow and its
+    routing, and the justification as the flow wants it."""
+    resource = await eligibility.resolve_resource(ctx, session, draft)
+    # Read once the transaction has begun: its start brings a live directory up to date.
+    person = ctx.person(requester)
+    flow, routing = await preview(ctx, session, person, draft, resource=resource)
+    if draft.integration not in ctx.integrations:
+        raise InvalidRequest(
+            f"{draft.integration} is not available right now (it is not fully configured).",
+            field="integration",
+        )
+    return resource, person, flow, routing, _clean_justification(flow, draft.justification)
+
+
+async def submit(
+    ctx: Context,
+    *,
+    requester: str,
+    draft: Draft,
+    platform: str,
+    extends: str | None = None,
+    request_id: str | None = None,
+) -> RequestView:
+    """Store a new pending request (``request_id``: one the edge already showed the person,
+    from :func:`new_request_id`) with its approvers, audit event and follow-up jobs."""
+    async with ctx.store.transaction() as session:
+        resource, person, flow, routing, justification = await _accepted(
+            ctx, session, requester, draft
+        )
         now = ctx.clock.now()
         request = AccessRequest(
-            id=new_request_id(),
+            id=request_id or new_request_id(),
             flow=flow.name,
             integration=draft.integration,
             resource_type=draft.resource_type,
@@ -284,6 +315,22 @@ async def extend(
     other (its justification as the flow requires). Approved while the grant runs, it
     continues that grant from its current end; approved after, it is a grant of its own."""
     actor = normalize_email(actor)
+    draft = await _extension_draft(ctx, actor, request_id, duration, justification)
+    return await submit(ctx, requester=actor, draft=draft, platform=platform, extends=request_id)
+
+
+async def check_extension(
+    ctx: Context, *, actor: str, request_id: str, duration: timedelta, justification: str
+) -> None:
+    """Raise what :func:`extend` would refuse with, reading only."""
+    actor = normalize_email(actor)
+    draft = await _extension_draft(ctx, actor, request_id, duration, justification)
+    await check_submission(ctx, requester=actor, draft=draft)
+
+
+async def _extension_draft(
+    ctx: Context, actor: str, request_id: str, duration: timedelta, justification: str
+) -> Draft:
     async with ctx.store.reading() as session:
         current = await session.get(AccessRequest, request_id)
         if current is None:
@@ -302,7 +349,7 @@ async def extend(
         duration=duration,
         justification=justification,
     )
-    return await submit(ctx, requester=actor, draft=draft, platform=platform, extends=request_id)
+    return draft
 
 
 EXTENSIONS_ON_THEIR_WAY = (Status.PENDING, Status.APPROVED, Status.GRANTING)

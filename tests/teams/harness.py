@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from aiohttp import web
 from bot.app import Gatepass, build
 from bot.platform import Installer
 from bot.teams.endpoint import CARD_CONTENT_TYPE
+from bot.teams.late import working_card
 from core.config.schema import parse_config
 from core.config.settings import Settings, resolve_settings
 from core.storage import resources
@@ -199,6 +201,12 @@ class TeamsHarness:
         assert self.gatepass.worker is not None
         return await self.gatepass.worker.run_due()
 
+    async def settle(self) -> None:
+        """Until the card actions answered before they were done have finished."""
+        close = self.gatepass.parts["teams"].close
+        assert close is not None
+        await close()
+
     async def post(self, activity: dict[str, Any], **options: Any) -> tuple[int, Any]:
         return await self.channel.post(self.url, activity, **options)
 
@@ -216,24 +224,39 @@ class TeamsHarness:
     async def click(
         self, member: FakeMember, verb: str, data: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """An Action.Execute; returns the card the invoke response answered with."""
-        status, body = await self.post(
-            self.channel.card_action(verb=verb, data=dict(data or {}), user=member)
-        )
-        assert status == 200, (status, body)
-        assert body["statusCode"] == 200, body
+        """An Action.Execute; returns the card the person ends up seeing: the invoke's answer,
+        or, when that says Gatepass is still working on it, the card it is replaced with."""
+        body = await self._invoke(member, verb, data)
         assert body["type"] == CARD_CONTENT_TYPE, body
         return body["value"]
 
     async def click_for_message(
         self, member: FakeMember, verb: str, data: Mapping[str, Any] | None = None
     ) -> str:
+        body = await self._invoke(member, verb, data)
+        if body["type"] == CARD_CONTENT_TYPE:  # answered late: the message came as a card
+            return card_text(body["value"])
+        assert body["type"] == "application/vnd.microsoft.activity.message", body
+        return str(body["value"])
+
+    async def _invoke(
+        self, member: FakeMember, verb: str, data: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        card_id = f"card-{uuid.uuid4().hex[:12]}"
         status, body = await self.post(
-            self.channel.card_action(verb=verb, data=dict(data or {}), user=member)
+            self.channel.card_action(
+                verb=verb, data=dict(data or {}), user=member, replyToId=card_id
+            )
         )
         assert status == 200, (status, body)
-        assert body["type"] == "application/vnd.microsoft.activity.message", body
-        return body["value"]
+        assert body["statusCode"] == 200, body
+        if body["type"] == CARD_CONTENT_TYPE and _answered_before_done(body["value"]):
+            late = await self.connector.wait_for_update(
+                lambda update: update.activity_id == card_id, timeout=LATE_ANSWER_TIMEOUT
+            )
+            body = {**body, "type": CARD_CONTENT_TYPE, "value": card_of(late.activity)}
+        await self.settle()  # what the action does after its answer, as the Slack harness does
+        return dict(body)
 
     def sent_to(self, member: FakeMember) -> list[RecordedActivity]:
         return [
@@ -304,3 +327,15 @@ async def submit_request(teams: TeamsHarness, member: FakeMember, **fields: str)
     card = await teams.click(member, "form.submit", form_data(**fields))
     assert "Request sent" in card_text(card), card_text(card)
     return request_id_in(card)
+
+
+WORKING = card_text(working_card())
+"""What an invoke answers when its action is still running (it replaces the card later)."""
+LATE_ANSWER_TIMEOUT = 30.0
+
+
+def _answered_before_done(card: Mapping[str, Any]) -> bool:
+    """An answer that another card replaces once the action is done: "working on it", or a
+    decision being recorded."""
+    shown = card_text(card)
+    return shown == WORKING or ("Recording your " in shown and "…" in shown)

@@ -82,6 +82,7 @@ async def test_a_valid_token_does_reach_the_handler(
     assert await teams.install(BOB) == 201
     status, body = await teams.post(_activities(teams, request_id)["approve"])
     assert (status, body["statusCode"]) == (200, 200)
+    await teams.settle()  # the decision is recorded right after the answer
     async with teams.ctx.store.reading() as session:
         view = await load_view(session, teams.ctx.directory, request_id)
     assert view.status is Status.APPROVED

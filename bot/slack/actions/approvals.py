@@ -66,17 +66,25 @@ async def _ask_reason(click: Click, current: RequestView, outcome: str) -> None:
 
 async def _reason_submitted(submission: Submission, *, outcome: str) -> FollowUp:
     current = await submission.request()
-    result = await approvals.decide(
+    reason = submission.typed(modals.REASON_BLOCK, ids.REASON_INPUT) or None
+    await approvals.check_decision(
         submission.ctx,
         approver=submission.actor,
         request_id=current.id,
         outcome=outcome,
-        reason=submission.typed(modals.REASON_BLOCK, ids.REASON_INPUT) or None,
-        platform=submission.deps.platform,
+        reason=reason,
     )
     where = {key: value for key, value in submission.metadata.items() if key != "request"}
 
     async def bring_up_to_date() -> None:
+        result = await approvals.decide(
+            submission.ctx,
+            approver=submission.actor,
+            request_id=current.id,
+            outcome=outcome,
+            reason=reason,
+            platform=submission.deps.platform,
+        )
         await replace_message(
             submission.deps,
             user_id=submission.user_id,

@@ -121,6 +121,8 @@ class Submission(_AboutARequest):
 FollowUp = Callable[[], Awaitable[None]]
 ClickHandler = Callable[[Click], Awaitable[None]]
 SubmitHandler = Callable[[Submission], Awaitable[FollowUp | None]]
+"""A modal's submit handler checks by reading only (a refusal comes back on the modal) and
+returns the follow-up that changes things, run after the ack: an ack never waits on a writer."""
 ClickListener = Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]
 SubmitListener = Callable[[AsyncAck, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
@@ -206,8 +208,12 @@ def _on_submit(deps: Deps, handlers: Mapping[str, Modal]) -> SubmitListener:
             await _refuse(ack, modal, error)
             return
         await ack()
-        if follow_up is not None:
-            await deps.in_flight.after_ack()
+        if follow_up is None:
+            return
+        await deps.in_flight.after_ack()
+        try:
             await follow_up()
+        except GatepassError as error:  # refused in the write after all: something changed
+            await tell(deps, body, error_text(error))
 
     return submitted

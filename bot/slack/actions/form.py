@@ -12,7 +12,8 @@ from bot.slack import ids
 from bot.slack.blocks import modals
 from bot.slack.deps import Deps
 from bot.slack.form import error_block, input_from_state
-from bot.slack.replies import SLACK_TROUBLE, actor, clicked_value, error_text
+from bot.slack.replies import SLACK_TROUBLE, actor, clicked_value, error_text, tell
+from bot.slack.text import escape
 from core.domain.errors import GatepassError, NotInDirectory
 from core.domain.request_form import JUSTIFICATION, FormInput, RequestForm
 from core.use_cases import request_form
@@ -128,13 +129,13 @@ async def _suggest(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
 
 
 async def _submitted(deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Checked by reading only, then acked (errors on the modal, or closed), then stored: the
+    ack never waits for a database writer."""
     values = view.get("state", {}).get("values", {})
     filled = input_from_state(values)
     try:
         email = await deps.identity.email_for(actor(body))
-        outcome = await request_form.submit(
-            deps.ctx, requester=email, filled=filled, platform=deps.platform
-        )
+        checked = await request_form.validate(deps.ctx, requester=email, filled=filled)
     except GatepassError as error:  # not in the directory, or nothing the form can show
         await ack(response_action="update", view=modals.notice(TITLE, error_text(error)))
         return
@@ -143,10 +144,17 @@ async def _submitted(deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict
         block = error_block(values, filled, JUSTIFICATION)
         await ack(response_action="errors", errors={block: SLACK_TROUBLE})
         return
-    if isinstance(outcome, RequestForm):
-        await _refused(ack, values, filled, outcome)
+    if isinstance(checked, RequestForm):
+        await _refused(ack, values, filled, checked)
         return
     await ack()  # closes the modal; the receipt DM comes from the notify_requester job
+    await deps.in_flight.after_ack()
+    stored = await request_form.submit_draft(
+        deps.ctx, requester=email, draft=checked.draft, filled=filled, platform=deps.platform
+    )
+    if isinstance(stored, RequestForm):  # something changed since the check: say what
+        problem = stored.problem or next(iter(stored.errors.values()), "")
+        await tell(deps, body, f":warning: Your request was not submitted: {escape(problem)}")
 
 
 async def _refused(

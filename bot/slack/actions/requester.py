@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
-from bot.slack.actions.base import Click, ClickHandler, Modal, Submission, listen
+from bot.slack.actions.base import Click, ClickHandler, FollowUp, Modal, Submission, listen
 from bot.slack.blocks import modals, render
 from bot.slack.deps import Deps
 from bot.slack.form import DURATION, JUSTIFICATION
@@ -109,21 +109,32 @@ async def _extend(click: Click) -> None:
     await _fill(click, click.deps.client, opened, view)
 
 
-async def _extend_submitted(submission: Submission) -> None:
+async def _extend_submitted(submission: Submission) -> FollowUp:
     current = await submission.own()
     try:
         duration = parse_duration(submission.selected(DURATION, ids.DURATION_SELECT))
     except ValueError:
         raise InvalidRequest("Choose how long to extend by.", field=DURATION) from None
-    await requests.extend(
+    justification = submission.typed(JUSTIFICATION, ids.JUSTIFICATION_INPUT)
+    await requests.check_extension(
         submission.ctx,
         actor=submission.actor,
         request_id=current.id,
         duration=duration,
-        justification=submission.typed(JUSTIFICATION, ids.JUSTIFICATION_INPUT),
-        platform=submission.deps.platform,
+        justification=justification,
     )
-    # The new request's receipt DM comes from the notify_requester job.
+
+    async def ask() -> None:  # the new request's receipt DM comes from the notify_requester job
+        await requests.extend(
+            submission.ctx,
+            actor=submission.actor,
+            request_id=current.id,
+            duration=duration,
+            justification=justification,
+            platform=submission.deps.platform,
+        )
+
+    return ask
 
 
 ACTIONS: dict[str, ClickHandler] = {

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.slack.admission import ReplayRefused
 from bot.slack.deps import Deps
 from bot.slack.replies import actor, tell
 
@@ -31,6 +32,9 @@ def error_handler(deps: Deps) -> ErrorHandler:
     """For bolt's ``app.error``: it passes the listener's exception and the request body."""
 
     async def something_went_wrong(error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, ReplayRefused):
+            deps.logger.warning("refused a Slack delivery already seen on another replica")
+            return
         reference = new_reference()
         deps.logger.error(
             "Slack listener failed [reference %s]: %s",

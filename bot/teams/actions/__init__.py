@@ -8,8 +8,11 @@ private message that carries nothing of the request; nothing else is caught here
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from bot.teams.actions import approvals, break_glass, channel, form, requester
-from bot.teams.actions.base import Answer, Click, Handler, say
+from bot.teams.actions.base import Answer, Click, Handler, Later, say
 from bot.teams.cards import verbs
 from core.domain.errors import GatepassError
 
@@ -31,15 +34,30 @@ HANDLERS: dict[str, Handler] = {
     verbs.BREAK_GLASS_FLAG: break_glass.flag,
 }
 
+ANSWERED_ONLY_IN_TIME = frozenset({verbs.REVEAL})
+"""Verbs whose answer is never delivered late: a revealed password goes only into the invoke's
+own answer (a late card would go through the Bot Connector, where no password ever goes), and
+it is erased as it is handed over, so the reveal waits for its write."""
 
-async def run(verb: str, click: Click) -> Answer:
+
+async def run(verb: str, click: Click) -> Answer | Later:
     handler = HANDLERS.get(verb)
     if handler is None:
         return say("Gatepass does not know this button; the card may be out of date.")
     try:
-        return await handler(click)
+        answer = await handler(click)
+    except GatepassError as error:
+        return say(str(error))
+    if isinstance(answer, Later):
+        return Later(answer.now, partial(_refusals_said, answer.then))
+    return answer
+
+
+async def _refusals_said(then: Callable[[], Awaitable[Answer | None]]) -> Answer | None:
+    try:
+        return await then()
     except GatepassError as error:
         return say(str(error))
 
 
-__all__ = ["HANDLERS", "Click", "run"]
+__all__ = ["ANSWERED_ONLY_IN_TIME", "HANDLERS", "Click", "Later", "run"]

@@ -6,10 +6,10 @@ a message and sees no card of it; a party who may not decide sees the card witho
 
 from __future__ import annotations
 
-from bot.teams.actions.base import Answer, Click, show
+from bot.teams.actions.base import Answer, Click, Later, show
 from bot.teams.cards import verbs
 from bot.teams.cards.elements import Notice
-from core.domain.errors import AlreadyDecided, InvalidRequest, NotAllowed
+from core.domain.errors import AlreadyDecided, GatepassError, InvalidRequest, NotAllowed
 from core.domain.messages import ApprovalRequested
 from core.domain.views import ApproverView, RequestView
 from core.use_cases import approvals
@@ -27,31 +27,53 @@ async def refresh(click: Click) -> Answer:
     return show(await click.cards.approval(_as_seen_by(view, click.actor)))
 
 
-async def _decide(click: Click, outcome: str) -> Answer:
+async def _decide(click: Click, outcome: str) -> Answer | Later:
+    """Checked by reading only and answered at once; decided after the answer, whose card
+    then replaces it (and a lost race says who decided first)."""
     current = await click.view()
     reason = click.text(verbs.REASON)
     try:
-        result = await approvals.decide(
-            click.ctx,
-            approver=click.actor,
-            request_id=current.id,
-            outcome=outcome,
-            reason=reason,
-            platform=click.platform,
+        await approvals.check_decision(
+            click.ctx, approver=click.actor, request_id=current.id, outcome=outcome, reason=reason
         )
-    except InvalidRequest as error:
-        message = _as_seen_by(await click.view(), click.actor)
-        if error.field == verbs.REASON:
-            card = await click.cards.approval(message, reason=reason, reason_error=str(error))
-        else:
-            card = await click.cards.approval(message, reason=reason, notice=Notice(str(error)))
-        return show(card)
-    except (AlreadyDecided, NotAllowed) as error:
-        message = _as_seen_by(await click.view(), click.actor)
-        return show(await click.cards.approval(message, notice=Notice(str(error))))
-    done = "approved" if outcome == approvals.APPROVE else "denied"
-    notice = Notice(f"You {done} request {result.request.id}.", ok=True)
-    return show(await click.cards.approval(_as_seen_by(result.request, click.actor), notice=notice))
+    except GatepassError as error:
+        return await _refused(click, error, reason)
+    doing = "approval" if outcome == approvals.APPROVE else "denial"
+    recording = Notice(f"Recording your {doing} of request {current.id}…", ok=True)
+    now = show(await click.cards.approval(_as_seen_by(current, click.actor), notice=recording))
+
+    async def decided() -> Answer:
+        try:
+            result = await approvals.decide(
+                click.ctx,
+                approver=click.actor,
+                request_id=current.id,
+                outcome=outcome,
+                reason=reason,
+                platform=click.platform,
+            )
+        except GatepassError as error:
+            return await _refused(click, error, reason)
+        done = "approved" if outcome == approvals.APPROVE else "denied"
+        notice = Notice(f"You {done} request {result.request.id}.", ok=True)
+        message = _as_seen_by(result.request, click.actor)
+        return show(await click.cards.approval(message, notice=notice))
+
+    return Later(now, decided)
+
+
+async def _refused(click: Click, error: GatepassError, reason: str) -> Answer:
+    """The card again with why: beside the reason, or as a notice; other refusals propagate."""
+    if not isinstance(error, InvalidRequest | AlreadyDecided | NotAllowed):
+        raise error
+    message = _as_seen_by(await click.view(), click.actor)
+    if isinstance(error, InvalidRequest) and error.field == verbs.REASON:
+        card = await click.cards.approval(message, reason=reason, reason_error=str(error))
+    elif isinstance(error, InvalidRequest):
+        card = await click.cards.approval(message, reason=reason, notice=Notice(str(error)))
+    else:
+        card = await click.cards.approval(message, notice=Notice(str(error)))
+    return show(card)
 
 
 async def approve(click: Click) -> Answer:

@@ -59,7 +59,17 @@ class Click:
         return await reads.own_request(self.ctx, self.request_id, viewer=self.actor)
 
 
-Handler = Callable[[Click], Awaitable[Answer]]
+@dataclass(frozen=True)
+class Later:
+    """An answer given at once, having only read, and the change made after it: ``then`` writes
+    and returns the card that replaces ``now``, or None when ``now`` stands (a refusal there is
+    told on the card)."""
+
+    now: Answer
+    then: Callable[[], Awaitable[Answer | None]]
+
+
+Handler = Callable[[Click], Awaitable[Answer | Later]]
 
 
 def show(card: Element) -> Answer:
@@ -70,4 +80,4 @@ def say(text: str) -> Answer:
     return message_response(text)
 
 
-__all__ = ["Answer", "Click", "Handler", "MissingRequest", "say", "show"]
+__all__ = ["Answer", "Click", "Handler", "Later", "MissingRequest", "say", "show"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.teams.actions.base import Answer, Click, show
+from bot.teams.actions.base import Answer, Click, Later, show
 from bot.teams.cards.form import request_form_card, submitted_card
 from bot.teams.form import input_from
 from core.domain.request_form import RequestForm
@@ -15,11 +15,26 @@ async def refresh(click: Click) -> Answer:
     return show(request_form_card(form))
 
 
-async def submit(click: Click) -> Answer:
-    """The request is in, or the form comes back with what to fix (nothing is stored)."""
-    outcome = await request_form.submit(
-        click.ctx, requester=click.actor, filled=input_from(click.data), platform=click.platform
-    )
-    if isinstance(outcome, RequestForm):
-        return show(request_form_card(outcome))
-    return show(submitted_card(outcome))
+async def submit(click: Click) -> Answer | Later:
+    """Checked by reading only: the form comes back with what to fix (nothing is stored), or
+    the request is answered as sent and stored after the answer (when something changed in
+    between, the form with what to fix replaces the answer)."""
+    filled = input_from(click.data)
+    checked = await request_form.validate(click.ctx, requester=click.actor, filled=filled)
+    if isinstance(checked, RequestForm):
+        return show(request_form_card(checked))
+    request_id = request_form.new_request_id()
+
+    async def store() -> Answer | None:
+        stored = await request_form.submit_draft(
+            click.ctx,
+            requester=click.actor,
+            draft=checked.draft,
+            filled=filled,
+            platform=click.platform,
+            request_id=request_id,
+        )
+        return show(request_form_card(stored)) if isinstance(stored, RequestForm) else None
+
+    sent = submitted_card(request_id, checked.draft, break_glass=checked.break_glass)
+    return Later(show(sent), store)

@@ -36,7 +36,7 @@ def parts(phrase: Iterable[sentences.Part]) -> list[Part]:
     return [part(p) for p in phrase]
 
 
-def what(view: RequestView) -> list[Part]:
+def what(view: sentences.Asked) -> list[Part]:
     """``read`` on ``database analytics`` (prod-atlas)."""
     return parts(sentences.what(view))
 

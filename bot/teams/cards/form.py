@@ -39,7 +39,7 @@ from core.domain.request_form import (
     RESOURCE,
     RequestForm,
 )
-from core.domain.views import RequestView
+from core.domain.sentences import Asked
 from core.use_cases.requests import MAX_JUSTIFICATION
 
 
@@ -153,15 +153,15 @@ BREAK_GLASS_SENT = (
 )
 
 
-def submitted_card(view: RequestView) -> Element:
+def submitted_card(request_id: str, asked: Asked, *, break_glass: bool = False) -> Element:
     """What the form becomes once submitted (the receipt, with Cancel, follows as a message)."""
     return card(
         [
             heading("Request sent"),
-            line("Request ", Run(view.id, monospace=True), ": ", *what(view)),
+            line("Request ", Run(request_id, monospace=True), ": ", *what(asked)),
             note(
                 BREAK_GLASS_SENT
-                if view.decided_by == view.requester
+                if break_glass
                 else "The approvers have been asked. Its status and a Cancel button follow here."
             ),
         ]
