@@ -29,6 +29,7 @@ REASON = "Reason"
 WAITING_FOR_OTHERS = "You have decided; waiting for the other approvals."
 WAITING_FOR_APPROVERS = "Waiting for the approvers to decide."
 GRANTING_NOTE = "Gatepass is granting the access; the details follow here."
+INVITED_HEADING = "Accept Atlas's invitation to use your access"
 EXTENDING_NOTE = "Extending asks for a new approval."
 
 
@@ -245,6 +246,9 @@ def decision(view: RequestView, *, here: str) -> Sentence | None:
 def access(view: RequestView) -> Sentence | None:
     """What became of the access after an approval."""
     status = view.status
+    if view.invited:
+        invited = "Invited to Atlas: accept the emailed invitation before "
+        return Sentence((invited, At(view.ends_at), ", when this access ends"))
     if status in (Status.APPROVED, Status.GRANTING):
         return Sentence(("Granting the access…",))
     if status is Status.ACTIVE:
