@@ -309,7 +309,7 @@ def summary(message: messages.Message) -> str:
     if isinstance(message, messages.RequestOutcome):
         return f"Request {view.id} {outcome(view)}."
     if isinstance(message, messages.AccessReady):
-        return f"Access ready: {asked}"
+        return f"{'Invited to Atlas' if view.invited else 'Access ready'}: {asked}"
     if isinstance(message, messages.ExpiryWarning):
         return f"Your access ends soon: {asked}"
     if isinstance(message, messages.AccessEnded):

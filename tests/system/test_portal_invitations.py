@@ -77,6 +77,7 @@ async def test_invited_until_accepted_in_chat_and_cli(
     assert view.ends_at == view.starts_at + timedelta(hours=1)  # from the invitation on
 
     (invited,) = chat.to(ALICE, AccessReady)
+    assert render(invited).text.startswith("Invited to Atlas: ")  # the notification's text
     end = sentences.utc_text(view.ends_at)
     for shown in (slack_text(invited), teams_text(ready_card(invited))):
         assert sentences.INVITED_HEADING in shown
