@@ -121,7 +121,7 @@ class AtlasPortalAccess:
         )
         if user is None:
             user, created = await self._invite(person, wanted)
-            held_before = RoleSet()
+            held_before = RoleSet() if created else RoleSet.of_user(user)  # joined meanwhile
         else:
             if not created:
                 await self._record.touched(person, user, records)
