@@ -126,7 +126,7 @@ async def approvers_for(
 def _row(view: RequestView) -> dict[str, Any]:
     return {
         "id": view.id,
-        "status": view.status.value,
+        "status": view.shown_status,
         "requester": view.requester,
         "integration": view.integration,
         "resource": f"{view.resource_type}:{view.resource_name}",

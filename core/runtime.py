@@ -15,15 +15,20 @@ from core.webhooks import outbox
 log = logging.getLogger("gatepass")
 
 
-def build_integrations(settings: Settings, clock: Clock) -> dict[str, Integration]:
-    """One adapter per integration whose secret resolved; the others stay left out."""
+def build_integrations(
+    settings: Settings, clock: Clock, *, store: Store | None = None
+) -> dict[str, Integration]:
+    """One adapter per integration whose secret resolved; the others stay left out. With
+    ``store``, the Portal integrations record the memberships they create in its database."""
     from core.integrations import build_integration
+    from core.storage.memberships import StoredMemberships
 
+    ledger = StoredMemberships(store) if store is not None else None
     built: dict[str, Integration] = {}
     for config in settings.config.integrations:
         secret = settings.integration_secrets.get(config.name)
         if secret is not None:
-            built[config.name] = build_integration(config, secret, clock=clock)
+            built[config.name] = build_integration(config, secret, clock=clock, ledger=ledger)
     return built
 
 
@@ -61,7 +66,7 @@ def build_context(
         vault=Vault(settings.encryption_key) if settings.encryption_key else None,
         integrations=integrations
         if integrations is not None
-        else build_integrations(settings, clock),
+        else build_integrations(settings, clock, store=store),
         doorbell=doorbell or NoDoorbell(),
         webhook_secrets=settings.webhook_secrets,
     )

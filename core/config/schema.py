@@ -174,9 +174,11 @@ def _check_flow_against(where: str, flow: AccessFlow, integration_type: str) -> 
     flow_types = {kind for kind, _ in flow.resource_patterns()}
     for permission in flow.permissions:
         if not permissions.permission_known(integration_type, permission):
+            nearest = permissions.nearest_permission(integration_type, permission)
+            hint = f"did you mean {nearest!r}? " if nearest else ""
             raise ValueError(
                 f"{where}.permissions: {permission!r} is not a permission of {integration_type} "
-                f"(valid: {', '.join(permissions.known_permissions(integration_type))})"
+                f"({hint}valid: {', '.join(permissions.known_permissions(integration_type))})"
             )
         if not any(
             permissions.permission_applies(integration_type, t, permission) for t in flow_types

@@ -7,7 +7,7 @@ project (GROUP_*) roles.
 
 from __future__ import annotations
 
-import re
+import difflib
 from typing import Final
 
 ATLAS_DATABASE = "mongodb-atlas"
@@ -39,8 +39,21 @@ ORG_ROLES: Final = (
     "ORG_READ_ONLY",
     "ORG_MEMBER",
 )
-# Atlas accepts project roles as free strings; these are the ones it documents today.
-_GROUP_ROLE = re.compile(r"^GROUP_[A-Z][A-Z_]*[A-Z]$")
+# The project roles Atlas knows: the enum of project roles in Atlas's OpenAPI specification
+# (its request bodies take free strings, and refuse anything else only when a grant is made).
+GROUP_ROLES: Final = (
+    "GROUP_BACKUP_MANAGER",
+    "GROUP_CLUSTER_MANAGER",
+    "GROUP_DATA_ACCESS_ADMIN",
+    "GROUP_DATA_ACCESS_READ_ONLY",
+    "GROUP_DATA_ACCESS_READ_WRITE",
+    "GROUP_DATABASE_ACCESS_ADMIN",
+    "GROUP_OBSERVABILITY_VIEWER",
+    "GROUP_OWNER",
+    "GROUP_READ_ONLY",
+    "GROUP_SEARCH_INDEX_EDITOR",
+    "GROUP_STREAM_PROCESSING_OWNER",
+)
 
 _DATABASE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     "cluster": CLUSTER_ROLES,
@@ -61,7 +74,7 @@ def permission_applies(integration_type: str, resource_type: str, permission: st
         if resource_type == "organization":
             return permission in ORG_ROLES
         if resource_type == "project":
-            return bool(_GROUP_ROLE.match(permission))
+            return permission in GROUP_ROLES
     return False
 
 
@@ -78,5 +91,14 @@ def known_permissions(integration_type: str) -> tuple[str, ...]:
     if integration_type == ATLAS_DATABASE:
         return tuple(dict.fromkeys(DATABASE_ROLES + COLLECTION_ROLES + CLUSTER_ROLES))
     if integration_type == ATLAS_PORTAL:
-        return (*ORG_ROLES, "GROUP_* project roles such as GROUP_READ_ONLY")
+        return (*ORG_ROLES, *GROUP_ROLES)
     return ()
+
+
+def nearest_permission(integration_type: str, permission: str) -> str | None:
+    """The known permission closest in spelling to ``permission`` (None when none is close)."""
+    known = known_permissions(integration_type)
+    close = difflib.get_close_matches(permission.upper(), known, n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(permission, known, n=1, cutoff=0.6)
+    return close[0] if close else None

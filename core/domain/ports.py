@@ -129,6 +129,8 @@ class GrantResult:
     connection: ConnectionDetails
     password: SecretValue | None = None
     ready: bool = True
+    # The person was invited (Atlas UI): not ready until they accept the emailed invitation.
+    invited: bool = False
 
 
 @dataclass
@@ -144,6 +146,8 @@ class ManagedAccess:
     person: str | None  # None when the marker names nobody Gatepass knows
     username: str
     detail: str = ""
+    # False: Gatepass did not create it (it only added roles): reported, never removed.
+    created: bool = True
 
 
 class IntegrationError(Exception):

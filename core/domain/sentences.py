@@ -30,6 +30,7 @@ REASON = "Reason"
 WAITING_FOR_OTHERS = "You have decided; waiting for the other approvals."
 WAITING_FOR_APPROVERS = "Waiting for the approvers to decide."
 GRANTING_NOTE = "Gatepass is granting the access; the details follow here."
+INVITED_HEADING = "Accept Atlas's invitation to use your access"
 EXTENDING_NOTE = "Extending asks for a new approval."
 
 
@@ -259,6 +260,9 @@ def decision(view: RequestView, *, here: str) -> Sentence | None:
 def access(view: RequestView) -> Sentence | None:
     """What became of the access after an approval."""
     status = view.status
+    if view.invited:
+        invited = "Invited to Atlas: accept the emailed invitation before "
+        return Sentence((invited, At(view.ends_at), ", when this access ends"))
     if status in (Status.APPROVED, Status.GRANTING):
         return Sentence(("Granting the access…",))
     if status is Status.ACTIVE:
@@ -319,7 +323,7 @@ def summary(message: messages.Message) -> str:
     if isinstance(message, messages.RequestOutcome):
         return f"Request {view.id} {outcome(view)}."
     if isinstance(message, messages.AccessReady):
-        return f"Access ready: {asked}"
+        return f"{'Invited to Atlas' if view.invited else 'Access ready'}: {asked}"
     if isinstance(message, messages.ExpiryWarning):
         return f"Your access ends soon: {asked}"
     if isinstance(message, messages.AccessEnded):

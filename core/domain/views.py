@@ -59,6 +59,14 @@ class RequestView:
     username: str | None = None
     connection: dict[str, object] | None = None
     password_waiting: bool = False
+    # Atlas UI: the person was invited and has not accepted yet (the grant is not active).
+    invited: bool = False
+
+    @property
+    def shown_status(self) -> str:
+        """The status as people read it: ``invited`` while an invitation waits, else the
+        status's own name."""
+        return "invited" if self.invited else self.status.value
 
     @property
     def resource(self) -> str:

@@ -6,6 +6,7 @@ import httpx
 
 from core.config.schema import AtlasDatabaseIntegration, AtlasPortalIntegration
 from core.config.secrets import SecretValue
+from core.domain.memberships import MembershipLedger
 from core.domain.ports import Clock, Integration
 from core.integrations.atlas import (
     AtlasClient,
@@ -23,13 +24,15 @@ def build_integration(
     clock: Clock,
     transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
+    ledger: MembershipLedger | None = None,
 ) -> Integration:
     """The integration ``config`` describes, authenticating with ``secret``.
 
     ``secret`` holds ``public_key``/``private_key`` (API key, HTTP Digest) or
     ``client_id``/``client_secret`` (service account, OAuth2). ``transport`` and ``retry`` are
-    seams for tests. The result owns an HTTP connection pool: ``await integration.aclose()``
-    when done with it.
+    seams for tests. ``ledger`` is where the Portal integration records the memberships it
+    creates (without one its reconciler finds nothing to remove). The result owns an HTTP
+    connection pool: ``await integration.aclose()`` when done with it.
     """
     client = AtlasClient.from_secret(
         atlas_url=config.atlas_url,
@@ -41,7 +44,7 @@ def build_integration(
     )
     if isinstance(config, AtlasDatabaseIntegration):
         return AtlasDatabaseAccess(config, client, clock=clock)
-    return AtlasPortalAccess(config, client, clock=clock)
+    return AtlasPortalAccess(config, client, clock=clock, ledger=ledger)
 
 
 def last_call(integration: Integration) -> LastCall | None:

@@ -23,6 +23,7 @@ from core.jobs import extending, passwords, windows
 from core.jobs.kinds import (
     ExpireJob,
     GrantJob,
+    InvitationJob,
     MessagesUpdate,
     OwnersNotice,
     RequesterNotice,
@@ -34,8 +35,13 @@ from core.storage.integration_accounts import AccountBusy, AccountLease
 from core.storage.models import AccessRequest, Grant, Job
 from core.use_cases.requests import SYSTEM, locked_request
 
+INVITED = "invited"
 WAITING_DEPLOY = "waiting for the change to be deployed"
+WAITING_INVITED = "waiting for the invited person to accept"
 QUICK_POLL, FIRST_POLLS = timedelta(seconds=1), timedelta(seconds=10)
+# An invited person accepts in minutes or hours: ask Atlas once a minute (its budget for
+# organization users is 250 calls a minute).
+INVITATION_POLL = timedelta(minutes=1)
 
 
 async def read_request(ctx: Context, request_id: str) -> AccessRequest:
@@ -47,7 +53,17 @@ async def read_request(ctx: Context, request_id: str) -> AccessRequest:
 
 
 async def grant_step(ctx: Context, job: Job) -> Reschedule | None:
-    request = await read_request(ctx, GrantJob.of(job).request_id)
+    return await _grant(ctx, job, GrantJob.of(job).request_id, hand_over=True)
+
+
+async def invitation_step(ctx: Context, job: Job) -> Reschedule | None:
+    """The grant step for an invited person: it waits for them to accept as long as the window
+    runs (the grant job's deadline is for Atlas's deploys, not for people)."""
+    return await _grant(ctx, job, InvitationJob.of(job).request_id, hand_over=False)
+
+
+async def _grant(ctx: Context, job: Job, request_id: str, *, hand_over: bool) -> Reschedule | None:
+    request = await read_request(ctx, request_id)
     if request.status == Status.APPROVED:
         async with ctx.store.transaction() as session:
             request = await locked_request(session, request.id)
@@ -63,9 +79,15 @@ async def grant_step(ctx: Context, job: Job) -> Reschedule | None:
         async with integration_accounts.leased(
             ctx, request.integration, request.requester, f"job:{job.id}", worker=job.locked_by
         ) as lease:
-            return await _grant_under_lease(ctx, request.id, lease)
+            outcome = await _grant_under_lease(ctx, request.id, lease)
     except AccountBusy as busy:
         return Reschedule(ctx.clock.now() + windows.BUSY_RETRY, str(busy))
+    if hand_over and outcome is not None and outcome.note == WAITING_INVITED:
+        async with ctx.store.transaction() as session:
+            await enqueue(session, InvitationJob.for_request(request.id, at=outcome.at))
+        ctx.doorbell.ring()
+        return None
+    return outcome
 
 
 async def _grant_under_lease(
@@ -103,7 +125,9 @@ async def _make_access(
     if result.ready:
         await _activate(ctx, request.id)
         return None
-    return _poll_again(ctx, request)
+    if result.invited:
+        await _tell_invited(ctx, request.id)
+    return _poll_again(ctx, request, invited=result.invited)
 
 
 async def _call_grant(ctx: Context, request: AccessRequest, lease: AccountLease) -> GrantResult:
@@ -125,6 +149,8 @@ async def _await_ready(
     expired there), make it again within the same window."""
     async with ctx.store.reading() as session:
         state = await integration_accounts.load_state(session, lease.integration, lease.person)
+        grant = await session.get(Grant, request.id)
+    invited = grant is not None and bool(grant.connection.get("invited"))
     ready, missing = False, state is None
     if state is not None:
         this = integration_accounts.access_grant(request)
@@ -135,17 +161,19 @@ async def _await_ready(
     if missing:
         result = await _call_grant(ctx, request, lease)
         await _record_access(ctx, request, result, lease, restart=False)
-        ready = result.ready
+        ready, invited = result.ready, result.invited
     if not ready:
-        return _poll_again(ctx, request)
+        return _poll_again(ctx, request, invited=invited)
     await _activate(ctx, request.id)
     return None
 
 
-def _poll_again(ctx: Context, request: AccessRequest) -> Reschedule:
+def _poll_again(ctx: Context, request: AccessRequest, *, invited: bool = False) -> Reschedule:
     """Atlas often deploys a user change in seconds: poll every second at first, then every
-    ``windows.READY_POLL``."""
+    ``windows.READY_POLL``; an invitation is asked about every ``INVITATION_POLL``."""
     now = ctx.clock.now()
+    if invited:
+        return Reschedule(now + INVITATION_POLL, WAITING_INVITED)
     early = request.starts_at is not None and now - request.starts_at < FIRST_POLLS
     return Reschedule(now + (QUICK_POLL if early else windows.READY_POLL), WAITING_DEPLOY)
 
@@ -196,8 +224,22 @@ async def _grant_row(session: AsyncSession, request: AccessRequest, result: Gran
         "connection_string": result.connection.connection_string,
         "custom_access_details": result.connection.custom_access_details,
         "notes": list(result.connection.notes),
+        "invited": result.invited,
     }
     return grant
+
+
+async def _tell_invited(ctx: Context, request_id: str) -> None:
+    """Invited, not yet accepted: the requester learns the access is theirs once they accept,
+    until its end; every copy of the request shows it invited."""
+    now = ctx.clock.now()
+    async with ctx.store.transaction() as session:
+        await enqueue(
+            session,
+            RequesterNotice.about(request_id, Notice.READY, key=INVITED, at=now),
+            MessagesUpdate.for_request(request_id, version=INVITED, at=now),
+        )
+    ctx.doorbell.ring()
 
 
 async def _activate(ctx: Context, request_id: str) -> None:

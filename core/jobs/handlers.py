@@ -18,7 +18,7 @@ from core.context import Context
 from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
-from core.domain.ports import Notifier
+from core.domain.ports import ManagedAccess, Notifier
 from core.jobs import deprovision, ending, escalation, granting, holding, passwords, windows
 from core.jobs.kinds import (
     PERIODIC,
@@ -189,6 +189,9 @@ async def reconcile_integration(ctx: Context, name: str) -> list[str]:
     for access in managed:
         if access.person is not None and await _still_covered(ctx, name, access.person):
             continue
+        if not access.created:  # Gatepass did not create it: reported, never removed
+            await _report(ctx, name, access)
+            continue
         await integration.remove_managed(access)
         removed.append(access.username)
         async with ctx.store.transaction() as session:
@@ -207,6 +210,23 @@ async def reconcile_integration(ctx: Context, name: str) -> list[str]:
                 },
             )
     return removed
+
+
+async def _report(ctx: Context, name: str, access: ManagedAccess) -> None:
+    log.warning("reconcile %s: %s: %s", name, access.username, access.detail)
+    async with ctx.store.transaction() as session:
+        await audit.record(
+            session,
+            at=ctx.clock.now(),
+            actor=SYSTEM,
+            action="reconcile.reported",
+            detail={
+                "integration": name,
+                "username": access.username,
+                "person": access.person,
+                "why": access.detail or "Gatepass did not create it",
+            },
+        )
 
 
 async def _still_covered(ctx: Context, integration: str, person: str) -> bool:
@@ -355,6 +375,7 @@ STEPS: dict[str, JobKind] = {
     Kind.PRUNE: JobKind(prune, retry_forever=True),
     Kind.DEPROVISION: JobKind(deprovision.deprovision, retry_forever=True),
     Kind.WEBHOOK: JobKind(webhook_delivery.deliver, give_up=webhook_delivery.gave_up),
+    Kind.AWAIT_INVITATION: JobKind(granting.invitation_step, retry_forever=True),
 }
 
 

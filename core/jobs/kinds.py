@@ -41,6 +41,7 @@ class Kind(enum.StrEnum):
     BREAK_GLASS_REMIND = "break_glass_remind"
     BREAK_GLASS_UPDATE = "break_glass_update"
     WEBHOOK = "webhook"
+    AWAIT_INVITATION = "await_invitation"
 
 
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
@@ -107,6 +108,19 @@ class GrantJob(JobPayload):
     @classmethod
     def for_request(cls, request_id: str, *, at: datetime) -> JobSpec:
         return cls(request_id).spec(f"grant:{request_id}", at=at)
+
+
+@dataclass(frozen=True)
+class InvitationJob(JobPayload):
+    """Wait for an invited person to accept (Atlas UI), for as long as the grant's window
+    runs: the grant step hands over to it, having no deadline of its own."""
+
+    KIND: ClassVar[Kind] = Kind.AWAIT_INVITATION
+    request_id: str
+
+    @classmethod
+    def for_request(cls, request_id: str, *, at: datetime) -> JobSpec:
+        return cls(request_id).spec(f"invitation:{request_id}", at=at)
 
 
 @dataclass(frozen=True)

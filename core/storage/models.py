@@ -375,6 +375,20 @@ class BreakGlassUse(SQLModel, table=True):
     review_platform: str | None = Field(default=None, max_length=16)
 
 
+class AtlasMembership(SQLModel, table=True):
+    """An Atlas UI membership Gatepass touched (see ``core.domain.memberships``)."""
+
+    __tablename__ = "atlas_memberships"
+
+    integration: str = Field(primary_key=True, max_length=64)
+    person: str = Field(primary_key=True, max_length=320)
+    scope: str = Field(primary_key=True, max_length=64)
+    created: bool = False
+    user_id: str | None = Field(default=None, max_length=64)
+    pending: bool = False
+    recorded_at: datetime = _time()
+
+
 # ------------------------------------------------------------------ outbound webhooks
 
 

@@ -115,6 +115,8 @@ def _view(
         username=grant.username if grant else None,
         connection=dict(grant.connection) if grant and grant.connection else None,
         password_waiting=bool(grant and grant.password_ciphertext),
+        invited=Status(r.status) is Status.GRANTING
+        and bool(grant and grant.connection.get("invited")),
     )
 
 

@@ -127,7 +127,9 @@ async def test_an_absent_person_is_invited_and_the_invitation_removed_at_revoke(
     assert invite.headers["Accept"] == "application/vnd.atlas.2025-02-19+json"
     assert atlas.invitations == [ALICE]
     assert result.account.created_by_gatepass is True
-    assert any("30 days" in note for note in result.connection.notes)
+    assert result.invited is True and result.ready is False  # not usable until accepted
+    assert any("before this access ends" in note for note in result.connection.notes)
+    assert not any("30 days" in note for note in result.connection.notes)
     assert atlas.org_user(ALICE)["orgMembershipStatus"] == "PENDING"
 
     revoked = await portal.revoke(grant, remaining=[], account=result.account)

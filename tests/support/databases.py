@@ -71,6 +71,7 @@ TABLES = (
     "chat_channels",
     "break_glass_uses",
     "webhook_deliveries",
+    "atlas_memberships",
 )
 
 

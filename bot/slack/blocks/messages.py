@@ -130,7 +130,7 @@ def request_outcome(message: messages.RequestOutcome) -> Rendered:
     granted = sentences.access(view)
     if view.status is Status.FAILED and granted is not None:
         blocks.append(section(sentence(granted)))
-    elif view.status in (Status.APPROVED, Status.GRANTING):
+    elif view.status in (Status.APPROVED, Status.GRANTING) and not view.invited:
         blocks.append(context(sentences.GRANTING_NOTE))
     return _rendered(message, blocks)
 
@@ -151,6 +151,8 @@ def access_ready(message: messages.AccessReady) -> Rendered:
     lead = (
         f":unlocked: Your access is ready: {what(view)}" if active else f"Your access: {what(view)}"
     )
+    if view.invited:
+        lead = f":envelope: {sentences.INVITED_HEADING}: {what(view)}"
     blocks: list[Block] = [section(lead), *_connection_blocks(view)]
     if not active:
         return _rendered(message, [*blocks, _final_state(view)])

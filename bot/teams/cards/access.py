@@ -51,7 +51,11 @@ def ready_card(
     view = message.request
     active = view.status is Status.ACTIVE
     body: list[Element] = [
-        heading("🔓 Your access is ready" if active else "Your access"),
+        heading(
+            f"✉️ {sentences.INVITED_HEADING}"
+            if view.invited
+            else ("🔓 Your access is ready" if active else "Your access")
+        ),
         line(*what(view)),
         *_connection(view),
     ]

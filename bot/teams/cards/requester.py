@@ -56,7 +56,7 @@ def outcome_card(message: RequestOutcome) -> Element:
         line("Request ", Run(view.id, monospace=True), ": ", *what(view)),
         *state_lines(view),
     ]
-    if view.status in (Status.APPROVED, Status.GRANTING):
+    if view.status in (Status.APPROVED, Status.GRANTING) and not view.invited:
         body.append(note(sentences.GRANTING_NOTE))
     return card(body)
 

@@ -5,6 +5,12 @@ Atlas never expires UI access, so revoking is Gatepass's job; it removes only wh
 added: roles another active grant still covers stay, roles the person held before Gatepass
 (remembered in ``AccountState.extra["pre_existing"]``) stay, a membership is deleted only when
 Gatepass created it (an invitation), and the organization's last owner is never removed.
+
+Which memberships Gatepass created is written down before the call that creates them
+(``portal_record``), so that the reconciler removes those no grant covers and only reports the
+others. An invited person's grant is not ready until they accept: its window runs from the
+invitation (the roles exist in Atlas from then on, usable the moment they accept), and the
+invitation is withdrawn at the grant's end like any other access.
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from core.config.schema import AtlasPortalIntegration
-from core.domain import permissions
+from core.domain.memberships import ORGANIZATION, MembershipLedger
 from core.domain.ports import (
     AccessGrant,
+    AccessMissing,
     AccountState,
     Clock,
     ConnectionDetails,
@@ -30,54 +36,30 @@ from core.domain.ports import (
 )
 from core.integrations.atlas.client import AtlasClient, Version, segment
 from core.integrations.atlas.discovery import discover_portal
-from core.integrations.atlas.errors import AtlasConflict, AtlasNotFound
+from core.integrations.atlas.errors import AtlasBadRequest, AtlasConflict, AtlasNotFound
 from core.integrations.atlas.grants import excluding, including
+from core.integrations.atlas.portal_record import (
+    ACTIVE,
+    PENDING,
+    PortalRecord,
+    created_here,
+    joined_projects,
+    managed_access,
+    status,
+)
+from core.integrations.atlas.portal_roles import RoleSet, pre_existing, roles_of, target_of
 
 log = logging.getLogger("gatepass.atlas")
 
 ORG_OWNER: Final = "ORG_OWNER"
 ORG_MEMBER: Final = "ORG_MEMBER"
-MEMBER_STATUSES: Final = frozenset({"ACTIVE", "PENDING"})
+MEMBER_STATUSES: Final = frozenset({ACTIVE, PENDING})
+# Atlas's own email says its invitation is valid 30 days; Gatepass withdraws it at the grant's
+# end, which every message about the grant names.
 INVITATION_NOTE: Final = (
-    "Atlas emailed you an invitation to the organization: accept it within 30 days to use "
-    "this access."
+    "Atlas emailed you an invitation to the organization: accept it before this access ends. "
+    "The invitation is withdrawn then, whatever Atlas's email says."
 )
-
-
-@dataclass
-class RoleSet:
-    """Organization roles and project roles (by project id) of one person."""
-
-    org: set[str] = field(default_factory=set)
-    projects: dict[str, set[str]] = field(default_factory=dict)
-
-    @classmethod
-    def of_user(cls, user: dict[str, Any]) -> RoleSet:
-        roles = user.get("roles") or {}
-        projects: dict[str, set[str]] = {}
-        for item in roles.get("groupRoleAssignments") or []:
-            projects.setdefault(str(item["groupId"]), set()).update(item.get("groupRoles") or [])
-        return cls(org=set(roles.get("orgRoles") or []), projects=projects)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RoleSet:
-        projects = {gid: set(roles) for gid, roles in (data.get("projects") or {}).items()}
-        return cls(org=set(data.get("org") or []), projects=projects)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "org": sorted(self.org),
-            "projects": {gid: sorted(roles) for gid, roles in sorted(self.projects.items())},
-        }
-
-    def add(self, project: str | None, role: str) -> None:
-        if project is None:
-            self.org.add(role)
-        else:
-            self.projects.setdefault(project, set()).add(role)
-
-    def holds(self, project: str | None, role: str) -> bool:
-        return role in (self.org if project is None else self.projects.get(project, set()))
 
 
 class AtlasPortalAccess:
@@ -89,12 +71,18 @@ class AtlasPortalAccess:
     """
 
     def __init__(
-        self, config: AtlasPortalIntegration, client: AtlasClient, *, clock: Clock
+        self,
+        config: AtlasPortalIntegration,
+        client: AtlasClient,
+        *,
+        clock: Clock,
+        ledger: MembershipLedger | None = None,
     ) -> None:
         self.name = config.name
         self.config = config
         self._client = client
         self._clock = clock
+        self._record = PortalRecord(config.name, ledger, clock)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -124,24 +112,49 @@ class AtlasPortalAccess:
     async def grant(
         self, grant: AccessGrant, *, active: Sequence[AccessGrant], account: AccountState | None
     ) -> GrantResult:
+        person = grant.person
         wanted = await self._roles(including(grant, active))
-        user = await self._find(grant.person)
-        created = account.created_by_gatepass if account is not None else False
+        user = await self._find(person)
+        records = await self._record.of(person)
+        created = (account is not None and account.created_by_gatepass) or created_here(
+            records, user
+        )
         if user is None:
-            user, pre_existing, created = await self._invite(grant.person, wanted), RoleSet(), True
+            user, created = await self._invite(person, wanted)
+            held_before = RoleSet() if created else RoleSet.of_user(user)  # joined meanwhile
         else:
-            pre_existing = _pre_existing(account, user)
+            if not created:
+                await self._record.touched(person, user, records)
+            remembered = account is not None and "pre_existing" in account.extra
+            held_before = pre_existing(account, user) if remembered or not created else RoleSet()
             await self._add_missing(user, wanted)
         state = AccountState(
-            username=grant.person,
+            username=person,
             created_by_gatepass=created,
-            extra={"user_id": str(user["id"]), "pre_existing": pre_existing.to_json()},
+            extra={"user_id": str(user["id"]), "pre_existing": held_before.to_json()},
         )
-        notes = (INVITATION_NOTE,) if user.get("orgMembershipStatus") == "PENDING" else ()
-        return GrantResult(account=state, connection=await self._connection(grant, notes))
+        invited = status(user) == PENDING
+        notes = (INVITATION_NOTE,) if invited else ()
+        return GrantResult(
+            account=state,
+            connection=await self._connection(grant, notes),
+            ready=not invited,
+            invited=invited,
+        )
 
     async def ready(self, grant: AccessGrant, *, account: AccountState) -> bool:
-        return True  # UI roles apply at once
+        """UI roles apply at once; an invited person's only once they accept. AccessMissing
+        when the membership is gone (so that core invites them again within the window)."""
+        user = await self._find_any(grant.person)
+        if user is None:
+            raise AccessMissing(
+                f"integration {self.name}: {grant.person} is no longer in organization "
+                f"{self.config.organization_id}"
+            )
+        if status(user) != ACTIVE:
+            return False  # invited (an expired or declined invitation waits for the end)
+        await self._record.seen(grant.person, user)
+        return True
 
     async def revoke(
         self,
@@ -153,25 +166,32 @@ class AtlasPortalAccess:
         remaining = excluding(grant, remaining)
         user = await self._find(grant.person)
         if user is None:
+            await self._record.forget(grant.person)
             return RevokeResult(account=None)
-        if account is not None and account.created_by_gatepass and not remaining:
+        created = (account is not None and account.created_by_gatepass) or created_here(
+            await self._record.of(grant.person), user
+        )
+        if created and not remaining:
             await self._remove_membership(user)
+            await self._record.forget(grant.person)
             return RevokeResult(account=None)
         keep = await self._roles(remaining)
         # Without a remembered snapshot nothing is known to predate Gatepass: the revoke wins.
-        pre_existing = (
+        held_before = (
             RoleSet.from_json(account.extra["pre_existing"])
             if account is not None and "pre_existing" in account.extra
             else RoleSet()
         )
-        for kept_project, kept_roles in pre_existing.projects.items():
+        for kept_project, kept_roles in held_before.projects.items():
             keep.projects.setdefault(kept_project, set()).update(kept_roles)
-        keep.org |= pre_existing.org
+        keep.org |= held_before.org
         project, role = await self._target(grant)
         if project is None:
             await self._remove_org_role(user, role, keep)
         else:
             await self._remove_project_role(user, project, role, keep)
+        if not remaining:  # nothing of Gatepass's is left on a membership it did not create
+            await self._record.forget(grant.person)
         return RevokeResult(account=account)
 
     async def refresh(
@@ -183,65 +203,73 @@ class AtlasPortalAccess:
         return None  # revoke never leaves a disabled membership behind
 
     async def list_managed(self) -> list[ManagedAccess]:
-        """Always empty: Atlas has no label for memberships, so which ones Gatepass created is
-        known only from core's stored ``AccountState.created_by_gatepass``."""
-        return []
+        """Every membership Gatepass's record names: those it created (an invitation, or a
+        project it joined the person to), which the reconciler may remove, and those it only
+        added roles to or that were replaced since (``created=False``: reported, never
+        removed). Records of memberships gone from Atlas are dropped."""
+        found: list[ManagedAccess] = []
+        for person, records in (await self._record.everybody()).items():
+            user = await self._find_any(person)
+            if user is None:
+                await self._record.forget(person)
+                continue
+            found.append(managed_access(person, records, user))
+        return found
 
     async def remove_managed(self, access: ManagedAccess) -> None:
-        """Delete the membership of ``access.username``. Core calls this only for memberships
-        it recorded as created by Gatepass; the last organization owner is never removed."""
-        user = await self._find(access.username)
-        if user is not None:
+        """Delete what Gatepass created for ``access.username``: the whole membership when it
+        sent the invitation, else the project memberships it made. Refuses anything else."""
+        person = access.username.lower()
+        user = await self._find_any(person)
+        if user is None:
+            await self._record.forget(person)
+            return
+        records = await self._record.of(person)
+        if not self._record.kept or created_here(records, user):
             await self._remove_membership(user)
+            await self._record.forget(person)
+            return
+        joined = joined_projects(records, user)
+        org = records.get(ORGANIZATION)
+        if (org is not None and org.created) or not joined:
+            raise IntegrationError(
+                f"integration {self.name}: refusing to remove the membership of {person} in "
+                f"organization {self.config.organization_id}: Gatepass did not create it"
+            )
+        for project in joined:
+            await self._delete(f"/groups/{segment(project)}/users/{segment(str(user['id']))}")
+        await self._record.forget(person)
 
     # ------------------------------------------------------------------ roles
 
     async def _roles(self, grants: Sequence[AccessGrant]) -> RoleSet:
-        roles = RoleSet()
-        for grant in grants:
-            roles.add(*await self._target(grant))
-        return roles
+        return await roles_of(self._client, self.config, grants)
 
     async def _target(self, grant: AccessGrant) -> tuple[str | None, str]:
-        """``(None, ORG_ROLE)`` or ``(project_id, GROUP_ROLE)`` for one grant."""
-        kind, role = grant.resource.type, grant.permission
-        if not permissions.permission_applies(permissions.ATLAS_PORTAL, kind, role):
-            raise IntegrationError(
-                f"{role!r} cannot be granted on a {kind} (grant {grant.grant_id})"
-            )
-        if kind == "organization":
-            external = grant.resource.external_id
-            if external and external != self.config.organization_id:
-                raise IntegrationError(
-                    f"integration {self.name} manages organization "
-                    f"{self.config.organization_id}, not {external}"
-                )
-            return None, role
-        return grant.resource.external_id or await self._project_id(grant.resource.name), role
-
-    async def _project_id(self, name: str) -> str:
-        path = f"{self._org}/groups"
-        async for group in self._client.paginate(
-            path, version=Version.GROUPS, params={"name": name}
-        ):
-            if group.get("name") == name:
-                return str(group["id"])
-        raise IntegrationError(f"integration {self.name}: no project named {name!r}")
+        return await target_of(self._client, self.config, grant)
 
     async def _find(self, username: str) -> dict[str, Any] | None:
         """The person's membership (active or invited), or None."""
+        user = await self._find_any(username)
+        return user if user is not None and status(user) in MEMBER_STATUSES else None
+
+    async def _find_any(self, username: str) -> dict[str, Any] | None:
+        """The person's record in the organization, whatever its status (Atlas keeps expired
+        and declined invitations), a membership first; None when there is none."""
         page = await self._client.get(
             f"{self._org}/users", version=Version.USERS, params={"username": username}
         )
-        for user in page.get("results") or []:
-            same = str(user.get("username", "")).lower() == username.lower()
-            if same and user.get("orgMembershipStatus") in MEMBER_STATUSES:
-                member: dict[str, Any] = user
-                return member
-        return None
+        same = [
+            user
+            for user in page.get("results") or []
+            if str(user.get("username", "")).lower() == username.lower()
+        ]
+        same.sort(key=lambda user: status(user) not in MEMBER_STATUSES)
+        return same[0] if same else None
 
-    async def _invite(self, username: str, wanted: RoleSet) -> dict[str, Any]:
-        """Invite the person with every wanted role (Atlas emails them)."""
+    async def _invite(self, username: str, wanted: RoleSet) -> tuple[dict[str, Any], bool]:
+        """Invite the person with every wanted role (Atlas emails them), recorded before the
+        call; ``(membership, created)``."""
         body = {
             "username": username,
             "roles": {
@@ -252,17 +280,23 @@ class AtlasPortalAccess:
                 ],
             },
         }
+        await self._record.write(username, ORGANIZATION, created=True)
         try:
             invited: dict[str, Any] = await self._client.post(
                 f"{self._org}/users", version=Version.USERS, body=body
             )
-            return invited
         except AtlasConflict:  # they joined between our look-up and the invitation
             user = await self._find(username)
             if user is None:
                 raise
+            await self._record.write(username, ORGANIZATION, created=False, user=user)
             await self._add_missing(user, wanted)
-            return user
+            return user, False
+        except AtlasBadRequest:  # refused: nothing was created
+            await self._record.forget(username, ORGANIZATION)
+            raise
+        await self._record.write(username, ORGANIZATION, created=True, user=invited)
+        return invited, True
 
     async def _add_missing(self, user: dict[str, Any], wanted: RoleSet) -> None:
         current = RoleSet.of_user(user)
@@ -279,7 +313,9 @@ class AtlasPortalAccess:
             if not missing:
                 continue
             group = f"/groups/{segment(project)}/users"
-            if not held:  # joining the project
+            if not held:  # joining the project: Gatepass creates that membership
+                person = str(user["username"]).lower()
+                await self._record.write(person, project, created=True, user=user)
                 body = {"username": user["username"], "roles": missing}
                 await self._client.post(group, version=Version.USERS, body=body)
                 continue
@@ -314,6 +350,7 @@ class AtlasPortalAccess:
         path = f"/groups/{segment(project)}/users/{segment(str(user['id']))}"
         if held == {role}:  # its only role there: leave the project, keep the organization
             await self._delete(path)
+            await self._record.forget(str(user["username"]).lower(), project)
             return
         await self._client.post(
             f"{path}:removeRole", version=Version.USERS, body={"groupRole": role}
@@ -358,12 +395,3 @@ class AtlasPortalAccess:
             custom_access_details=self.config.custom_access_details,
             notes=notes,
         )
-
-
-def _pre_existing(account: AccountState | None, user: dict[str, Any]) -> RoleSet:
-    """What the person held before Gatepass: remembered, or (first time) what they hold now."""
-    if account is not None and "pre_existing" in account.extra:
-        return RoleSet.from_json(account.extra["pre_existing"])
-    if account is not None and account.created_by_gatepass:
-        return RoleSet()
-    return RoleSet.of_user(user)

@@ -8,10 +8,27 @@ from datetime import timedelta
 from typing import Any, Final
 
 from tests.fakes.atlas_spec.contract import recorded, template
-from tests.fakes.atlas_spec.state import AtlasState, Handled, iso, object_id
+from tests.fakes.atlas_spec.state import AtlasState, Handled, iso, object_id, parse_iso
 from tests.fakes.atlas_spec.wire import ApiError
 
 MEMBERS: Final = ("ACTIVE", "PENDING")
+# The project roles Atlas accepts (the enum of project roles in its OpenAPI specification);
+# request bodies take free strings, and Atlas refuses any other with INVALID_ENUM_VALUE.
+PROJECT_ROLES: Final = frozenset(
+    {
+        "GROUP_BACKUP_MANAGER",
+        "GROUP_CLUSTER_MANAGER",
+        "GROUP_DATA_ACCESS_ADMIN",
+        "GROUP_DATA_ACCESS_READ_ONLY",
+        "GROUP_DATA_ACCESS_READ_WRITE",
+        "GROUP_DATABASE_ACCESS_ADMIN",
+        "GROUP_OBSERVABILITY_VIEWER",
+        "GROUP_OWNER",
+        "GROUP_READ_ONLY",
+        "GROUP_SEARCH_INDEX_EDITOR",
+        "GROUP_STREAM_PROCESSING_OWNER",
+    }
+)
 INVITATION_DAYS: Final = 30
 ONE_ROLE: Final = (
     "The request content produced the validation error: a user must have at least one role."
@@ -59,6 +76,43 @@ class PeopleRules(AtlasState):
         """The membership of ``username``, for assertions."""
         return self._by_username(org_id or next(iter(self.orgs)), username)
 
+    def accept_invitation(self, username: str, org_id: str | None = None) -> dict[str, Any]:
+        """The invited person accepts: the membership turns ACTIVE with the invited roles, and,
+        as in Atlas, is then known by the person's own user id, not the invitation's."""
+        org = org_id or next(iter(self.orgs))
+        self._expire_invitations(org)
+        user = self._by_username(org, username)
+        assert user is not None and user["orgMembershipStatus"] == "PENDING", username
+        del self.org_users[org][user["id"]]
+        active = template(USERS_FIXTURE)
+        now = self.now()
+        active.update(createdAt=iso(now), lastAuth=iso(now), firstName="Test", lastName="User")
+        active.update(
+            id=object_id(),
+            username=user["username"],
+            orgMembershipStatus="ACTIVE",
+            teamIds=user["teamIds"],
+            roles=user["roles"],
+        )
+        self.org_users[org][active["id"]] = active
+        return active
+
+    def reject_invitation(self, username: str, org_id: str | None = None) -> None:
+        """The invited person declines: Atlas keeps the record as INVITATION_REJECTED."""
+        org = org_id or next(iter(self.orgs))
+        user = self._by_username(org, username)
+        assert user is not None and user["orgMembershipStatus"] == "PENDING", username
+        user["orgMembershipStatus"] = "INVITATION_REJECTED"
+
+    def _expire_invitations(self, org: str) -> None:
+        """Invitations older than 30 days turn INVITATION_EXPIRED (Atlas keeps the record)."""
+        now = self.now()
+        for user in self.org_users.get(org, {}).values():
+            expires = user.get("invitationExpiresAt")
+            pending = user["orgMembershipStatus"] == "PENDING"
+            if pending and expires and parse_iso(expires) <= now:
+                user["orgMembershipStatus"] = "INVITATION_EXPIRED"
+
     def _member(
         self,
         username: str,
@@ -95,6 +149,7 @@ class PeopleRules(AtlasState):
     # ------------------------------------------------------------------ look-ups
 
     def _by_username(self, org: str, username: str) -> dict[str, Any] | None:
+        self._expire_invitations(org)
         for user in self.org_users[org].values():
             if (
                 user["username"].lower() == username.lower()
@@ -105,6 +160,7 @@ class PeopleRules(AtlasState):
 
     def _org_user(self, org: str, user_id: str) -> dict[str, Any]:
         self.org(org)
+        self._expire_invitations(org)
         user = self.org_users[org].get(user_id)
         if user is None:
             raise ApiError(
@@ -150,12 +206,20 @@ class PeopleRules(AtlasState):
                     f"Role {role} is invalid for group {group}.",
                     parameters=[role, group],
                 )
+            if role not in PROJECT_ROLES:
+                raise ApiError(
+                    400,
+                    "INVALID_ENUM_VALUE",
+                    f"An invalid enumeration value {role} was specified.",
+                    parameters=[role],
+                )
 
     # ------------------------------------------------------------------ organization users
 
     def op_listOrgUsers(self, params: dict[str, str], query: dict[str, str], body: Any) -> Handled:
         org = params["orgId"]
         self.org(org)
+        self._expire_invitations(org)
         users = list(self.org_users[org].values())
         if "username" in query:
             users = [u for u in users if u["username"].lower() == query["username"].lower()]
