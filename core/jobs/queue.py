@@ -47,7 +47,7 @@ from core.jobs.contract import (
     Reschedule,
     enqueue,
 )
-from core.storage import workers
+from core.storage import audit, workers
 from core.storage.models import Job
 
 log = logging.getLogger("gatepass.jobs")
@@ -157,12 +157,18 @@ class Worker:
             await workers.beat(session, self.worker_id, now=self.ctx.clock.now())
 
     async def _beat_while_running(self) -> None:
+        """The heartbeat, and with it a round of the audit sequencer (off the hot path: only
+        one worker at a time chains, the others skip)."""
         assert self.heartbeat is not None
         while True:
             try:
                 await self.beat()
             except DATABASE_ERRORS as error:
                 log.warning("worker %s cannot write its heartbeat: %s", self.worker_id, error)
+            try:
+                await audit.chain_all(self.ctx.store)
+            except DATABASE_ERRORS as error:
+                log.warning("worker %s cannot chain audit events: %s", self.worker_id, error)
             await asyncio.sleep(self.heartbeat.total_seconds())
 
     async def _sign_off(self) -> None:
