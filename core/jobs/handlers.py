@@ -19,7 +19,15 @@ from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
 from core.domain.ports import Notifier
-from core.jobs import deprovision, ending, escalation, granting, passwords, windows
+from core.jobs import (
+    deprovision,
+    ending,
+    ending_batch,
+    escalation,
+    granting,
+    passwords,
+    windows,
+)
 from core.jobs.kinds import (
     PERIODIC,
     ApproversNotice,
@@ -336,10 +344,18 @@ async def prune(ctx: Context, job: Job) -> None:
 STEPS: dict[str, JobKind] = {
     Kind.GRANT: JobKind(granting.grant_step, give_up=granting.grant_gave_up),
     Kind.EXPIRE: JobKind(
-        ending.end_step, give_up=ending.end_keeps_failing, retry_forever=True, urgent=True
+        ending.end_step,
+        give_up=ending.end_keeps_failing,
+        retry_forever=True,
+        urgent=True,
+        batch=ending_batch.end_batch,
     ),
     Kind.REVOKE: JobKind(
-        ending.end_step, give_up=ending.end_keeps_failing, retry_forever=True, urgent=True
+        ending.end_step,
+        give_up=ending.end_keeps_failing,
+        retry_forever=True,
+        urgent=True,
+        batch=ending_batch.end_batch,
     ),
     Kind.REMIND: JobKind(remind),
     Kind.PENDING_TIMEOUT: JobKind(pending_timeout),

@@ -38,6 +38,7 @@ from core.jobs.contract import (
     DONE,
     QUEUED,
     Backoff,
+    BatchResult,
     Bell,
     GiveUp,
     Handler,
@@ -52,6 +53,7 @@ from core.storage.models import Job
 
 log = logging.getLogger("gatepass.jobs")
 DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
+BATCH_CHUNK = 64  # jobs a batch handler takes at once (one transaction before, one after)
 
 __all__ = [
     "DEAD",
@@ -87,7 +89,7 @@ class Worker:
     worker_id: str = field(default_factory=default_worker_id)
     lease: timedelta = timedelta(seconds=60)
     poll_interval: float = 1.0
-    batch: int = 20
+    batch: int = 256  # jobs in hand at most (claimed in chunks of at least half of it)
     concurrency: int = 8
     backoff: Backoff = field(default_factory=Backoff)
     bell: Bell | None = None
@@ -225,19 +227,8 @@ class Worker:
             return
         try:
             outcome = await kind.handle(self.ctx, job)
-        except PermanentFailure as error:
-            await self._fail(job, kind, str(error), final=True)
-        except IntegrationError as error:
-            await self._fail(
-                job,
-                kind,
-                str(error),
-                final=not error.retryable and not kind.retry_forever,
-                retry_after=error.retry_after,
-            )
         except Exception as error:  # a handler bug or an outage: retried, never silently lost
-            log.exception("job %s (%s) failed", job.id, job.kind)
-            await self._fail(job, kind, f"{type(error).__name__}: {error}", final=False)
+            await self._failed(job, kind, error)
         else:
             if isinstance(outcome, Reschedule):
                 metrics.job_ran(job.kind, "rescheduled")
@@ -251,6 +242,59 @@ class Worker:
                     waiting_since=None,
                 )
                 metrics.job_done(job.kind, due=job.created_at, now=self.ctx.clock.now())
+
+    async def _failed(self, job: Job, kind: JobKind, error: BaseException) -> None:
+        """A handler raised: give up, or retry later, by the kind's rules."""
+        if isinstance(error, PermanentFailure):
+            await self._fail(job, kind, str(error), final=True)
+        elif isinstance(error, IntegrationError):
+            await self._fail(
+                job,
+                kind,
+                str(error),
+                final=not error.retryable and not kind.retry_forever,
+                retry_after=error.retry_after,
+            )
+        else:
+            log.error("job %s (%s) failed", job.id, job.kind, exc_info=error)
+            await self._fail(job, kind, f"{type(error).__name__}: {error}", final=False)
+
+    async def _run_batch(self, kind: JobKind, jobs: list[Job], slots: asyncio.Semaphore) -> None:
+        """Run jobs of one kind together with its batch handler; the jobs it hands back run
+        one by one, each in a slot."""
+        assert kind.batch is not None
+        try:
+            result = await kind.batch(self.ctx, jobs, worker=self.worker_id)
+        except Exception:  # the batch path failed as a whole: each job runs on its own
+            log.exception(
+                "a batch of %d %s job(s) failed; running them one by one", len(jobs), jobs[0].kind
+            )
+            result = BatchResult(handed_back=list(jobs))
+        now = self.ctx.clock.now()
+        for job in result.done:
+            metrics.job_done(job.kind, due=job.created_at, now=now)
+        for job, error in result.failed:
+            await self._failed(job, kind, error)
+        if result.handed_back:
+            await asyncio.gather(*(self._run_in_slot(job, slots) for job in result.handed_back))
+
+    def _batches(self, jobs: list[Job]) -> tuple[list[tuple[JobKind, list[Job]]], list[Job]]:
+        """The claimed jobs of kinds with a batch handler, in chunks of ``BATCH_CHUNK`` per
+        handler; the other jobs."""
+        grouped: dict[int, tuple[JobKind, list[Job]]] = {}
+        single: list[Job] = []
+        for job in jobs:
+            kind = self.kinds.get(job.kind)
+            if kind is None or kind.batch is None:
+                single.append(job)
+            else:
+                grouped.setdefault(id(kind.batch), (kind, []))[1].append(job)
+        chunks = [
+            (kind, members[start : start + BATCH_CHUNK])
+            for kind, members in grouped.values()
+            for start in range(0, len(members), BATCH_CHUNK)
+        ]
+        return chunks, single
 
     async def _wait(self, job: Job, kind: JobKind, outcome: Reschedule) -> None:
         """Run the job again later, unless it has waited past its deadline: then it fails
@@ -307,7 +351,10 @@ class Worker:
             jobs = await self.claim(self.batch)
             if not jobs:
                 return ran
-            for job in jobs:
+            batches, single = self._batches(jobs)
+            for kind, members in batches:
+                await self._run_batch(kind, members, asyncio.Semaphore(1))
+            for job in single:
                 await self.run_one(job)
             ran += len(jobs)
         return ran
@@ -336,16 +383,26 @@ class Worker:
         self, stop: asyncio.Event, slots: asyncio.Semaphore, in_hand: set[asyncio.Task[None]]
     ) -> None:
         threshold = max(1, self.batch // 2)
+        sizes: dict[asyncio.Task[None], int] = {}
+
+        def start(work: Any, size: int) -> None:
+            task = asyncio.create_task(work)
+            in_hand.add(task)
+            sizes[task] = size
+            task.add_done_callback(in_hand.discard)
+            task.add_done_callback(lambda done: sizes.pop(done, None))
+
         while not stop.is_set():
-            room = self.batch - len(in_hand)
+            room = self.batch - sum(sizes.values())
             if room < threshold:
                 await self._idle(stop, in_hand, full=True)
                 continue
             jobs = await self._claim_safely(room)
-            for job in jobs:
-                task = asyncio.create_task(self._run_in_slot(job, slots))
-                in_hand.add(task)
-                task.add_done_callback(in_hand.discard)
+            batches, single = self._batches(jobs)
+            for kind, members in batches:
+                start(self._run_batch(kind, members, slots), len(members))
+            for job in single:
+                start(self._run_in_slot(job, slots), 1)
             if len(jobs) < room:
                 await self._idle(stop, in_hand, full=False)
         if in_hand:
