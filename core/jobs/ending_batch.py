@@ -11,7 +11,7 @@ The same steps as ``core.jobs.ending``, with the bookkeeping done for the whole 
    passwords, appends the audit events, queues the notices and marks the jobs done.
 
 A job this path cannot take as it is (a second grant of the same person in the batch, a person
-without an account row yet, a failed grant's access, a busy account, a missing request) is
+a failed grant's access, a busy account, a missing request) is
 handed back, and the worker runs it through the one-job path.
 """
 
@@ -39,6 +39,7 @@ from core.jobs.ending import Ending, due
 from core.jobs.kinds import CleanupJob, MessagesUpdate, RequesterNotice, ending_of
 from core.storage import audit, integration_accounts, workers
 from core.storage.models import AccessRequest, Grant, IntegrationAccount, Job
+from core.storage.upsert import insert_many_or_ignore
 from core.use_cases.requests import SYSTEM
 
 Account = tuple[str, str]  # integration, person
@@ -124,10 +125,20 @@ async def _lease(
     *,
     now: datetime,
 ) -> dict[Account, AccountState | None]:
-    """Take the lease of every free account (one statement); their remembered states."""
+    """Take the lease of every free account (made first when missing; two statements);
+    their remembered states."""
     if not accounts:
         return {}
     table = IntegrationAccount
+    await insert_many_or_ignore(
+        session,
+        table,
+        [
+            {"integration": i, "person": p, "extra": {}, "created_by_gatepass": False}
+            for i, p in sorted(accounts)
+        ],
+        key=["integration", "person"],
+    )
     free = sa.or_(
         col(table.locked_by).is_(None),
         col(table.locked_until) < now,

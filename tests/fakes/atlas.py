@@ -127,6 +127,8 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
         )
         self.token_lifetime = token_lifetime
         self.rate_limit = rate_limit  # None: no token bucket (ordinary tests)
+        self.in_flight = 0  # calls being answered now, and the most there were at once
+        self.most_in_flight = 0
         self.api_keys: dict[str, str] = {PUBLIC_KEY: PRIVATE_KEY}
         self.service_accounts: dict[str, str] = {CLIENT_ID: CLIENT_SECRET}
         self.requests: list[RecordedRequest] = []
@@ -219,8 +221,13 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
             request.method, path, dict(request.query), dict(request.headers), _json_or_text(raw)
         )
         self.requests.append(record)
-        await self._wait_if_slowed(request, path)
-        response = self._answer(request, path, raw, record)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await self._wait_if_slowed(request, path)
+            response = self._answer(request, path, raw, record)
+        finally:
+            self.in_flight -= 1
         record.status = response.status
         return response
 
