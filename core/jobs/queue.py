@@ -30,8 +30,6 @@ from sqlmodel import col
 
 from core import logs, metrics
 from core.context import Context
-from core.domain.durations import describe_duration
-from core.domain.ports import IntegrationError
 from core.jobs.contract import (
     DEAD,
     DEFAULT_ATTEMPTS,
@@ -48,6 +46,7 @@ from core.jobs.contract import (
     Reschedule,
     enqueue,
 )
+from core.jobs.retries import RetryRules
 from core.storage import audit, workers
 from core.storage.models import Job
 
@@ -80,7 +79,7 @@ def default_worker_id() -> str:
 
 
 @dataclass
-class Worker:
+class Worker(RetryRules):
     """Claims due jobs and runs them. It listens to ``bell`` (by default the context's doorbell,
     when that is a :class:`Bell`) so that jobs queued in this process run at once."""
 
@@ -243,22 +242,6 @@ class Worker:
                 )
                 metrics.job_done(job.kind, due=job.created_at, now=self.ctx.clock.now())
 
-    async def _failed(self, job: Job, kind: JobKind, error: BaseException) -> None:
-        """A handler raised: give up, or retry later, by the kind's rules."""
-        if isinstance(error, PermanentFailure):
-            await self._fail(job, kind, str(error), final=True)
-        elif isinstance(error, IntegrationError):
-            await self._fail(
-                job,
-                kind,
-                str(error),
-                final=not error.retryable and not kind.retry_forever,
-                retry_after=error.retry_after,
-            )
-        else:
-            log.error("job %s (%s) failed", job.id, job.kind, exc_info=error)
-            await self._fail(job, kind, f"{type(error).__name__}: {error}", final=False)
-
     async def _run_batch(self, kind: JobKind, jobs: list[Job], slots: asyncio.Semaphore) -> None:
         """Run jobs of one kind together with its batch handler; the jobs it hands back run
         one by one, each in a slot."""
@@ -295,54 +278,6 @@ class Worker:
             for start in range(0, len(members), BATCH_CHUNK)
         ]
         return chunks, single
-
-    async def _wait(self, job: Job, kind: JobKind, outcome: Reschedule) -> None:
-        """Run the job again later, unless it has waited past its deadline: then it fails
-        (a kind that retries for ever tells its give_up and keeps waiting)."""
-        now = self.ctx.clock.now()
-        since = job.waiting_since or now
-        assert self.max_wait is not None
-        if now - since >= self.max_wait:
-            error = f"still not done after {describe_duration(now - since)}: {outcome.note}"
-            log.warning("job %s (%s) waited too long: %s", job.id, job.kind, error)
-            if not kind.retry_forever:
-                await self._finish(job, state=DEAD, last_error=error, finished_at=now)
-                if kind.give_up is not None:
-                    await kind.give_up(self.ctx, job, error)
-                return
-            if kind.give_up is not None:
-                await kind.give_up(self.ctx, job, error)
-            since = now  # told; the next deadline counts from here
-        await self._finish(
-            job,
-            run_at=outcome.at,
-            attempts=job.attempts - 1,
-            last_error=outcome.note or None,
-            waiting_since=since,
-        )
-
-    async def _fail(
-        self, job: Job, kind: JobKind, error: str, *, final: bool, retry_after: float | None = None
-    ) -> None:
-        error = error[:2000]
-        exhausted = job.attempts >= job.max_attempts
-        if final or (exhausted and not kind.retry_forever):
-            log.warning("job %s (%s) gave up: %s", job.id, job.kind, error)
-            metrics.job_ran(job.kind, "gave_up")
-            metrics.job_gave_up(job.kind)
-            await self._finish(job, state=DEAD, last_error=error, finished_at=self.ctx.clock.now())
-            if kind.give_up is not None:
-                await kind.give_up(self.ctx, job, error)
-            return
-        if exhausted and kind.give_up is not None and job.attempts == job.max_attempts:
-            await kind.give_up(self.ctx, job, error)  # told once; the job keeps trying
-            metrics.job_gave_up(job.kind)
-        delay = self.backoff.delay(job.attempts, retry_after)
-        log.info("job %s (%s) retry in %.1fs: %s", job.id, job.kind, delay, error)
-        metrics.job_ran(job.kind, "retry")
-        await self._finish(
-            job, run_at=self.ctx.clock.now() + timedelta(seconds=delay), last_error=error
-        )
 
     async def run_due(self, *, limit: int | None = None) -> int:
         """Run every due job until none is left (tests move the clock and call this)."""
