@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from core.config.schema import AtlasDatabaseIntegration, ConfigError, parse_config
 from core.integrations.atlas import AtlasClient, RetryPolicy, Version
 from core.integrations.atlas.client import segment
 from core.integrations.atlas.limits import InFlight, TokenBucket
@@ -102,3 +103,41 @@ def test_the_bucket_waits_for_what_atlas_says(
     assert bucket.wait_needed() > 0
     now[0] += 2.0
     assert bucket.wait_needed() == 0
+
+
+@pytest.mark.parametrize(
+    ("rate_limit", "said"),
+    [
+        ({"burst": 0, "per_minute": 5000}, "rate_limit.burst"),
+        ({"burst": 10, "per_minute": -1}, "rate_limit.per_minute"),
+        ({"burst": 10, "per_mintue": 5}, "per_mintue"),
+    ],
+)
+def test_a_bad_rate_limit_is_refused_by_name(rate_limit: dict[str, object], said: str) -> None:
+    integration = {
+        "name": "prod-atlas",
+        "type": "mongodb-atlas",
+        "project_id": PROJECT_ID,
+        "cluster_name": "Cluster0",
+        "secret": "env:ATLAS_KEY",
+        "integration_owners": [{"attribute": "group", "value": "dba"}],
+        "rate_limit": rate_limit,
+    }
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"integrations": [integration]})
+    assert said in str(refused.value)
+
+
+def test_the_rate_limit_reaches_the_client() -> None:
+    integration = {
+        "name": "prod-atlas",
+        "type": "mongodb-atlas",
+        "project_id": PROJECT_ID,
+        "cluster_name": "Cluster0",
+        "secret": "env:ATLAS_KEY",
+        "integration_owners": [{"attribute": "group", "value": "dba"}],
+        "rate_limit": {"burst": 50, "per_minute": 600},
+    }
+    (config,) = parse_config({"integrations": [integration]}).integrations
+    assert isinstance(config, AtlasDatabaseIntegration)
+    assert (config.rate_limit.burst, config.rate_limit.per_minute) == (50, 600)
