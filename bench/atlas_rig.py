@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from core.jobs import handlers
 from core.runtime import build_context
 from core.storage.models import AccessRequest, Grant, IntegrationAccount, Job
 from core.storage.store import Store
+from tests.cli.test_serve import free_port
 from tests.fakes.atlas import CLUSTER_NAME, PRIVATE_KEY, PROJECT_ID, FakeAtlas, RateLimit
 from tests.support.gatepass_process import ROOT, GatepassProcess, launch
 from tests.support.memory_integration import MemoryIntegration
@@ -118,8 +120,15 @@ class Rig:
         memory = MemoryIntegration(INTEGRATION)
         return build_context(settings, integrations={INTEGRATION: memory})
 
-    async def start(self, command: str = "worker", *, port: int = 0) -> GatepassProcess:
-        process = await launch(command, self.path, self.env, port=port)
+    async def start(self, command: str = "worker", *, index: int = 0) -> GatepassProcess:
+        """``gatepass <command>``; each ``serve`` gets a config file with a port of its own."""
+        path, port = self.path, 0
+        if command == "serve":
+            port = free_port()
+            data = {**self.data, "server": {"host": "127.0.0.1", "port": port}}
+            path = self.folder / f"gatepass-serve-{index}.yml"
+            path.write_text(yaml.safe_dump(data))
+        process = await launch(command, path, self.env, port=port)
         self.processes.append(process)
         return process
 
@@ -147,6 +156,7 @@ class Rig:
             "of": len(self.ends),
             "revoked_twice": sum(len(t) - 1 for t in removals.values()),
             "atlas_calls": len(self.atlas.calls()),
+            "atlas_statuses": dict(Counter(f"{c.method} {c.status}" for c in self.atlas.calls())),
             "atlas_429s": limit.throttled if limit else 0,
             "drain_s": drained,
             "revokes_per_s": rate,

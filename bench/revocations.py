@@ -6,6 +6,9 @@ minute per project: ≈ 83 database-user calls a second).
     .venv/bin/python -m bench.revocations --scenario spread --count 2000 --spread 120
     .venv/bin/python -m bench.revocations --database postgres ...
 
+``--processes serve,serve,worker,worker --requests 300 --database postgres``: several
+processes (each ``serve`` runs its worker) while requests are submitted and approved.
+
 ``burst``: every grant ends in the same second; the figures are the time to drain them, the
 share of Atlas's rate budget used, and whether any was revoked twice (goal: 5,000 in ≤ 70 s,
 i.e. ≥ 90 % of the budget). ``spread``: ends spread evenly over ``--spread`` seconds; the
@@ -23,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.atlas_rig import (
+    INTEGRATION,
+    Rig,
     cpu_seconds,
     database,
     fake_atlas,
@@ -32,12 +37,17 @@ from bench.atlas_rig import (
     print_figures,
     quiet_periodic,
 )
+from core.config.schema import parse_config
+from core.config.settings import resolve_settings
+from core.runtime import build_context
+from core.use_cases import admin, approvals, requests
+from core.use_cases.eligibility import Draft
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with database(args.database) as (url, folder):
         async with fake_atlas(latency=args.latency, users=args.count) as atlas:
-            rig = make_rig(atlas, url, folder, tree=args.tree)
+            rig = make_rig(atlas, url, folder, tree=args.tree, people=args.count + args.requests)
             ctx = rig.context()
             lead = 8.0 + args.count / 1000  # the worker starts before the first end
             first = datetime.now(UTC) + timedelta(seconds=lead)
@@ -51,20 +61,54 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await insert_grants(rig, ctx.store, ends)
             await quiet_periodic(ctx)
             await ctx.store.close()
-            worker = await rig.start("worker")
+            processes = [await rig.start(name, index=i) for i, name in enumerate(args.processes)]
             await asyncio.sleep(max(0.0, first.timestamp() - time.time()))
-            cpu_before, began = cpu_seconds(worker.process.pid), time.time()
+            cpu_before, began = sum(cpu_seconds(p.process.pid) for p in processes), time.time()
             deadline = began + args.spread + args.timeout
+            load_done = asyncio.create_task(request_load(rig, args.count, args.requests))
             while len(rig.removals()) < args.count and time.time() < deadline:
                 await asyncio.sleep(0.2)
-            cpu = cpu_seconds(worker.process.pid) - cpu_before
+            cpu = sum(cpu_seconds(p.process.pid) for p in processes) - cpu_before
+            granted = await load_done
             await asyncio.sleep(1.0)  # a revoke running twice would show now
             figures = rig.figures(first.timestamp())
             await rig.stop()
+    figures["requests_approved_meanwhile"] = granted
     figures["worker_cpu_s"] = cpu
     figures["worker_cpu_ms_per_revoke"] = 1000 * cpu / max(1, figures["revoked"])
     figures["load"] = load()
     return figures
+
+
+async def request_load(rig: Rig, first: int, count: int) -> int:
+    """``count`` requests submitted and approved, ten at a time, while the grants end: each
+    a state change with its audit event, and a grant for the workers."""
+    if not count:
+        return 0
+    settings = resolve_settings(parse_config(rig.data), config_path=str(rig.path), environ=rig.env)
+    ctx = build_context(settings)
+    await admin.sync_integration(ctx, INTEGRATION)
+    draft = Draft(INTEGRATION, "database", "sales", "read", timedelta(hours=1), "load")
+
+    async def one(index: int) -> None:
+        view = await requests.submit(
+            ctx, requester=f"person{first + index}@example.com", draft=draft, platform="slack"
+        )
+        await approvals.decide(
+            ctx,
+            approver="bob@example.com",
+            request_id=view.id,
+            outcome="approve",
+            reason=None,
+            platform="slack",
+        )
+
+    for start in range(0, count, 10):
+        await asyncio.gather(*(one(i) for i in range(start, min(count, start + 10))))
+    for integration in ctx.integrations.values():
+        await integration.aclose()  # type: ignore[attr-defined]
+    await ctx.store.close()
+    return count
 
 
 def main() -> None:
@@ -77,6 +121,15 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=0.0, help="seconds (spread scenario)")
     parser.add_argument("--latency", type=float, default=0.0, help="Atlas's answer time, s")
     parser.add_argument("--timeout", type=float, default=400.0)
+    parser.add_argument(
+        "--processes",
+        type=lambda text: text.split(","),
+        default=["worker"],
+        help="gatepass commands to run, e.g. serve,serve,worker,worker (serve runs a worker)",
+    )
+    parser.add_argument(
+        "--requests", type=int, default=0, help="requests submitted and approved meanwhile"
+    )
     parser.add_argument("--tree", type=Path, default=None, help="run gatepass from this checkout")
     args = parser.parse_args()
     print(f"load before: {load()}")
