@@ -177,6 +177,24 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+async def stored_counts(store: Store) -> tuple[int, int]:
+    """Requests expired, and jobs still queued."""
+    async with store.reading() as session:
+        expired = (
+            await session.execute(
+                sa.select(sa.func.count())
+                .select_from(AccessRequest)
+                .where(AccessRequest.status == "expired")
+            )
+        ).scalar_one()
+        left = (
+            await session.execute(
+                sa.select(sa.func.count()).select_from(Job).where(Job.state == "queued")
+            )
+        ).scalar_one()
+    return expired, left
+
+
 async def revoke_run(
     url: str, *, grants: int, burst: int, spread: float, workers: int
 ) -> dict[str, Any]:
@@ -209,19 +227,7 @@ async def revoke_run(
     lateness = [called - end_of[g].timestamp() for g, called in integration.calls]
     burst_calls = [called for g, called in integration.calls if end_of[g] == burst_at]
     counts_by_grant = Counter(g for g, _ in integration.calls)
-    async with ctx.store.reading() as session:
-        expired = (
-            await session.execute(
-                sa.select(sa.func.count())
-                .select_from(AccessRequest)
-                .where(AccessRequest.status == "expired")
-            )
-        ).scalar_one()
-        left = (
-            await session.execute(
-                sa.select(sa.func.count()).select_from(Job).where(Job.state == "queued")
-            )
-        ).scalar_one()
+    expired, left = await stored_counts(ctx.store)
     for c in pools:
         await c.store.close()
     return {

@@ -30,7 +30,7 @@ from sqlmodel import col, select
 
 from core import metrics
 from core.context import Context
-from core.domain.lifecycle import ACTION, Status
+from core.domain.lifecycle import ACTION, Status, allowed
 from core.domain.notices import Notice
 from core.domain.ports import AccessGrant, AccountState, RevokeResult
 from core.jobs import windows
@@ -99,6 +99,10 @@ async def _take(
             request = requests.get(ends[job.id].request_id)
             if request is None or request.status is Status.FAILED:
                 result.handed_back.append(job)
+            elif due(request, ends[job.id], now) and not allowed(
+                Status(request.status), ends[job.id].target
+            ):
+                result.handed_back.append(job)  # the one-job path says why
             elif not due(request, ends[job.id], now):
                 idle.append(job)
             elif (request.integration, request.requester) in seen:
