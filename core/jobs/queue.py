@@ -168,7 +168,7 @@ class Worker(RetryRules):
                 log.warning("worker %s cannot write its heartbeat: %s", self.worker_id, error)
             try:
                 await audit.chain_all(self.ctx.store)
-            except DATABASE_ERRORS as error:
+            except Exception as error:  # the heartbeat must go on; the next round tries again
                 log.warning("worker %s cannot chain audit events: %s", self.worker_id, error)
             await asyncio.sleep(self.heartbeat.total_seconds())
 
