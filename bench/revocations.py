@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.atlas_rig import (
-    INTEGRATION,
     Rig,
     cpu_seconds,
     database,
@@ -37,11 +37,6 @@ from bench.atlas_rig import (
     print_figures,
     quiet_periodic,
 )
-from core.config.schema import parse_config
-from core.config.settings import resolve_settings
-from core.runtime import build_context
-from core.use_cases import admin, approvals, requests
-from core.use_cases.eligibility import Draft
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -81,34 +76,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def request_load(rig: Rig, first: int, count: int) -> int:
-    """``count`` requests submitted and approved, ten at a time, while the grants end: each
-    a state change with its audit event, and a grant for the workers."""
+    """``count`` requests submitted and approved meanwhile, by a process of the benchmarked
+    tree (``bench.load_requests``)."""
     if not count:
         return 0
-    settings = resolve_settings(parse_config(rig.data), config_path=str(rig.path), environ=rig.env)
-    ctx = build_context(settings)
-    await admin.sync_integration(ctx, INTEGRATION)
-    draft = Draft(INTEGRATION, "database", "sales", "read", timedelta(hours=1), "load")
-
-    async def one(index: int) -> None:
-        view = await requests.submit(
-            ctx, requester=f"person{first + index}@example.com", draft=draft, platform="slack"
-        )
-        await approvals.decide(
-            ctx,
-            approver="bob@example.com",
-            request_id=view.id,
-            outcome="approve",
-            reason=None,
-            platform="slack",
-        )
-
-    for start in range(0, count, 10):
-        await asyncio.gather(*(one(i) for i in range(start, min(count, start + 10))))
-    for integration in ctx.integrations.values():
-        await integration.aclose()  # type: ignore[attr-defined]
-    await ctx.store.close()
-    return count
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.load_requests",
+        str(rig.path),
+        str(first),
+        str(count),
+        cwd=rig.folder,
+        env=rig.env,
+    )
+    await process.wait()
+    return count if process.returncode == 0 else -1
 
 
 def main() -> None:
