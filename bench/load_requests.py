@@ -24,8 +24,7 @@ from core.use_cases.eligibility import Draft
 INTEGRATION = "bench-atlas"
 
 
-async def load(path: str, first: int, count: int) -> None:
-    data = yaml.safe_load(Path(path).read_text())
+async def load(path: str, data: dict[str, object], first: int, count: int) -> None:
     settings = resolve_settings(parse_config(data), config_path=path, environ=dict(os.environ))
     ctx = build_context(settings)
     await admin.sync_integration(ctx, INTEGRATION)
@@ -54,4 +53,5 @@ async def load(path: str, first: int, count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(load(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    config = sys.argv[1]
+    asyncio.run(load(config, yaml.safe_load(Path(config).read_text()), *map(int, sys.argv[2:4])))
