@@ -7,6 +7,8 @@
    seconds, then ``--burst`` more (default 5,000) expiring in the same second. The real worker
    revokes them through an instant in-memory integration; the figures are the lateness of each
    revoke call (call time minus the grant's end), throughput, and duplicate revokes.
+   It also counts, per revoke, the SQL statements, the transactions and the CPU the whole
+   process spent (the notices each end queues included).
 2. The cost of one claim with 1,000 and with ``--claim-rows`` (default 1,000,000) jobs queued
    for later, as a ratio (the due-job index should keep it flat).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -148,9 +151,48 @@ async def insert_grants(store: Store, ends: list[datetime]) -> None:
             await session.execute(sa.insert(Job), [j for _, _, j in rows])
 
 
+class Counts:
+    """SQL statements and committed transactions of the engines it watches."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.transactions = 0
+
+    def watch(self, store: Store) -> None:
+        for engine in (store.engine, store.reader):
+            if engine is None:
+                continue
+            sa.event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
+            sa.event.listen(engine.sync_engine, "commit", self._commit)
+
+    def _statement(self, *_args: Any) -> None:
+        self.statements += 1
+
+    def _commit(self, *_args: Any) -> None:
+        self.transactions += 1
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def stored_counts(store: Store) -> tuple[int, int]:
+    """Requests expired, and jobs still queued."""
+    async with store.reading() as session:
+        expired = (
+            await session.execute(
+                sa.select(sa.func.count())
+                .select_from(AccessRequest)
+                .where(AccessRequest.status == "expired")
+            )
+        ).scalar_one()
+        left = (
+            await session.execute(
+                sa.select(sa.func.count()).select_from(Job).where(Job.state == "queued")
+            )
+        ).scalar_one()
+    return expired, left
 
 
 async def revoke_run(
@@ -165,40 +207,44 @@ async def revoke_run(
     ends += [burst_at] * burst
     await insert_grants(ctx.store, ends)
     pools = [ctx] + [context(url, integration) for _ in range(workers - 1)]
+    counts = Counts()
+    for c in pools:
+        counts.watch(c.store)
     kinds = job_kinds(())
-    runners = [Worker(c, kinds, poll_interval=0.05, batch=50, concurrency=16) for c in pools]
+    runners = [Worker(c, kinds, poll_interval=0.05) for c in pools]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(r.run(stop)) for r in runners]
     total = grants + burst
     started = time.time()
+    cpu = time.process_time()
     while len({g for g, _ in integration.calls}) < total and time.time() - started < 1800:
         await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)  # the notices the last ends queued
     stop.set()
     await asyncio.gather(*tasks)
+    cpu = time.process_time() - cpu
     end_of = dict(zip((f"B{i:09d}" for i in range(total)), ends, strict=True))
     lateness = [called - end_of[g].timestamp() for g, called in integration.calls]
     burst_calls = [called for g, called in integration.calls if end_of[g] == burst_at]
-    counts = Counter(g for g, _ in integration.calls)
-    async with ctx.store.reading() as session:
-        expired = (
-            await session.execute(
-                sa.select(sa.func.count())
-                .select_from(AccessRequest)
-                .where(AccessRequest.status == "expired")
-            )
-        ).scalar_one()
+    counts_by_grant = Counter(g for g, _ in integration.calls)
+    expired, left = await stored_counts(ctx.store)
     for c in pools:
         await c.store.close()
     return {
-        "revoked": len(counts),
+        "jobs_still_queued_at_the_end": left,
+        "revoked": len(counts_by_grant),
         "expired_in_db": expired,
-        "duplicates": sum(c - 1 for c in counts.values()),
+        "duplicates": sum(c - 1 for c in counts_by_grant.values()),
         "lateness_p50_s": statistics.median(lateness),
         "lateness_p99_s": percentile(lateness, 0.99),
         "burst_lateness_p50_s": statistics.median([c - burst_at.timestamp() for c in burst_calls]),
         "burst_lateness_p99_s": percentile([c - burst_at.timestamp() for c in burst_calls], 0.99),
         "burst_throughput_per_s": len(burst_calls)
         / max(1e-9, max(burst_calls) - burst_at.timestamp()),
+        "statements_per_revoke": counts.statements / max(1, len(counts_by_grant)),
+        "transactions_per_revoke": counts.transactions / max(1, len(counts_by_grant)),
+        "cpu_ms_per_revoke": 1000 * cpu / max(1, len(counts_by_grant)),
+        "load": os.getloadavg(),
     }
 
 

@@ -228,6 +228,13 @@ class IntegrationBase(Strict):
         return self
 
 
+class AtlasRateLimit(Strict):
+    """Atlas's token bucket for the database users of a project: Gatepass stays under it."""
+
+    burst: int = Field(10_000, ge=1)
+    per_minute: float = Field(5_000, gt=0)
+
+
 class AtlasDatabaseIntegration(IntegrationBase):
     type: Literal["mongodb-atlas"]
     project_id: str = Field(pattern=r"^[0-9a-f]{24}$")
@@ -237,6 +244,7 @@ class AtlasDatabaseIntegration(IntegrationBase):
     credential_rotation_days: int | None = Field(None, ge=1, le=365)
     user_cleanup_days: int | None = Field(None, ge=1, le=365)
     discovery: tuple[Literal["cluster", "database", "collection"], ...] = ("cluster", "database")
+    rate_limit: AtlasRateLimit = Field(default_factory=AtlasRateLimit)
 
 
 class AtlasPortalIntegration(IntegrationBase):

@@ -41,6 +41,9 @@ def build_integration(
         clock=clock,
         transport=transport,
         retry=retry,
+        rate_limit=(config.rate_limit.burst, config.rate_limit.per_minute)
+        if isinstance(config, AtlasDatabaseIntegration)
+        else None,
     )
     if isinstance(config, AtlasDatabaseIntegration):
         return AtlasDatabaseAccess(config, client, clock=clock)

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.storage.models import Job, JobState
-from core.storage.upsert import insert_or_ignore
+from core.storage.upsert import insert_many_or_ignore, insert_or_ignore
 
 QUEUED, DONE, DEAD = JobState.QUEUED, JobState.DONE, JobState.DEAD
 DEFAULT_ATTEMPTS = 8
@@ -34,23 +34,27 @@ class JobSpec:
     max_attempts: int = DEFAULT_ATTEMPTS
 
 
+def _row(spec: JobSpec) -> dict[str, Any]:
+    return {
+        "kind": str(spec.kind),
+        "payload": dict(spec.payload),
+        "dedupe_key": spec.dedupe_key,
+        "state": QUEUED,
+        "run_at": spec.run_at,
+        "attempts": 0,
+        "max_attempts": spec.max_attempts,
+        "created_at": spec.run_at,
+    }
+
+
 async def enqueue(session: AsyncSession, *specs: JobSpec) -> None:
-    """Queue jobs in the caller's transaction; a job whose dedupe key exists is kept as is."""
-    for spec in specs:
-        await insert_or_ignore(
-            session,
-            Job,
-            {
-                "kind": str(spec.kind),
-                "payload": dict(spec.payload),
-                "dedupe_key": spec.dedupe_key,
-                "state": QUEUED,
-                "run_at": spec.run_at,
-                "attempts": 0,
-                "max_attempts": spec.max_attempts,
-                "created_at": spec.run_at,
-            },
-            key=["dedupe_key"],
+    """Queue jobs in the caller's transaction, in one statement; a job whose dedupe key
+    exists is kept as is."""
+    if len(specs) == 1:
+        await insert_or_ignore(session, Job, _row(specs[0]), key=["dedupe_key"])
+    elif specs:
+        await insert_many_or_ignore(
+            session, Job, [_row(spec) for spec in specs], key=["dedupe_key"]
         )
 
 
@@ -88,12 +92,28 @@ Handler = Callable[[Context, Job], Awaitable[Reschedule | None]]
 GiveUp = Callable[[Context, Job, str], Awaitable[None]]
 
 
+@dataclass
+class BatchResult:
+    """What a batch handler made of its jobs: ``done`` (finished and marked done by it),
+    ``failed`` (the exception the worker's retry rules take), ``handed_back`` (for the worker
+    to run one by one with ``handle``)."""
+
+    done: list[Job] = field(default_factory=list)
+    failed: list[tuple[Job, BaseException]] = field(default_factory=list)
+    handed_back: list[Job] = field(default_factory=list)
+
+
+class BatchHandler(Protocol):
+    async def __call__(self, ctx: Context, jobs: Sequence[Job], *, worker: str) -> BatchResult: ...
+
+
 @dataclass(frozen=True)
 class JobKind:
     handle: Handler
     give_up: GiveUp | None = None
     retry_forever: bool = False  # revocations: never stop trying; owners are told on give_up
     urgent: bool = False  # claimed before the other kinds when both are due (revocations)
+    batch: BatchHandler | None = None  # runs many claimed jobs of the kind at once
 
 
 @dataclass

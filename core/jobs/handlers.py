@@ -1,9 +1,6 @@
-"""The job kinds: what each durable step does. Every handler is idempotent.
-
-``job_kinds(notifiers)`` is the worker's table of handlers: the steps below, the grant steps of
-``core.jobs.granting`` and the notice handlers of ``core.jobs.notices``, which alone send
-through the notifiers.
-"""
+"""The job kinds: what each durable step does (every handler is idempotent). ``job_kinds`` is
+the worker's table: the steps below, those of ``core.jobs.granting``, and the notice handlers
+of ``core.jobs.notices``, which alone send through the notifiers."""
 
 from __future__ import annotations
 
@@ -19,7 +16,16 @@ from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
 from core.domain.ports import ManagedAccess, Notifier
-from core.jobs import deprovision, ending, escalation, granting, holding, passwords, windows
+from core.jobs import (
+    deprovision,
+    ending,
+    ending_batch,
+    escalation,
+    granting,
+    holding,
+    passwords,
+    windows,
+)
 from core.jobs.kinds import (
     PERIODIC,
     ApproversNotice,
@@ -360,10 +366,18 @@ async def prune(ctx: Context, job: Job) -> None:
 STEPS: dict[str, JobKind] = {
     Kind.GRANT: JobKind(granting.grant_step, give_up=granting.grant_gave_up),
     Kind.EXPIRE: JobKind(
-        ending.end_step, give_up=ending.end_keeps_failing, retry_forever=True, urgent=True
+        ending.end_step,
+        give_up=ending.end_keeps_failing,
+        retry_forever=True,
+        urgent=True,
+        batch=ending_batch.end_batch,
     ),
     Kind.REVOKE: JobKind(
-        ending.end_step, give_up=ending.end_keeps_failing, retry_forever=True, urgent=True
+        ending.end_step,
+        give_up=ending.end_keeps_failing,
+        retry_forever=True,
+        urgent=True,
+        batch=ending_batch.end_batch,
     ),
     Kind.REMIND: JobKind(remind),
     Kind.PENDING_TIMEOUT: JobKind(pending_timeout),

@@ -30,14 +30,13 @@ from sqlmodel import col
 
 from core import logs, metrics
 from core.context import Context
-from core.domain.durations import describe_duration
-from core.domain.ports import IntegrationError
 from core.jobs.contract import (
     DEAD,
     DEFAULT_ATTEMPTS,
     DONE,
     QUEUED,
     Backoff,
+    BatchResult,
     Bell,
     GiveUp,
     Handler,
@@ -47,11 +46,13 @@ from core.jobs.contract import (
     Reschedule,
     enqueue,
 )
-from core.storage import workers
+from core.jobs.retries import RetryRules
+from core.storage import audit, workers
 from core.storage.models import Job
 
 log = logging.getLogger("gatepass.jobs")
 DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
+BATCH_CHUNK = 64  # jobs a batch handler takes at once (one transaction before, one after)
 
 __all__ = [
     "DEAD",
@@ -78,7 +79,7 @@ def default_worker_id() -> str:
 
 
 @dataclass
-class Worker:
+class Worker(RetryRules):
     """Claims due jobs and runs them. It listens to ``bell`` (by default the context's doorbell,
     when that is a :class:`Bell`) so that jobs queued in this process run at once."""
 
@@ -87,7 +88,7 @@ class Worker:
     worker_id: str = field(default_factory=default_worker_id)
     lease: timedelta = timedelta(seconds=60)
     poll_interval: float = 1.0
-    batch: int = 20
+    batch: int = 256  # jobs in hand at most (claimed in chunks of at least half of it)
     concurrency: int = 8
     backoff: Backoff = field(default_factory=Backoff)
     bell: Bell | None = None
@@ -157,12 +158,18 @@ class Worker:
             await workers.beat(session, self.worker_id, now=self.ctx.clock.now())
 
     async def _beat_while_running(self) -> None:
+        """The heartbeat, and with it a round of the audit sequencer (off the hot path: only
+        one worker at a time chains, the others skip)."""
         assert self.heartbeat is not None
         while True:
             try:
                 await self.beat()
             except DATABASE_ERRORS as error:
                 log.warning("worker %s cannot write its heartbeat: %s", self.worker_id, error)
+            try:
+                await audit.chain_all(self.ctx.store)
+            except Exception as error:  # the heartbeat must go on; the next round tries again
+                log.warning("worker %s cannot chain audit events: %s", self.worker_id, error)
             await asyncio.sleep(self.heartbeat.total_seconds())
 
     async def _sign_off(self) -> None:
@@ -219,19 +226,8 @@ class Worker:
             return
         try:
             outcome = await kind.handle(self.ctx, job)
-        except PermanentFailure as error:
-            await self._fail(job, kind, str(error), final=True)
-        except IntegrationError as error:
-            await self._fail(
-                job,
-                kind,
-                str(error),
-                final=not error.retryable and not kind.retry_forever,
-                retry_after=error.retry_after,
-            )
         except Exception as error:  # a handler bug or an outage: retried, never silently lost
-            log.exception("job %s (%s) failed", job.id, job.kind)
-            await self._fail(job, kind, f"{type(error).__name__}: {error}", final=False)
+            await self._failed(job, kind, error)
         else:
             if isinstance(outcome, Reschedule):
                 metrics.job_ran(job.kind, "rescheduled")
@@ -246,53 +242,42 @@ class Worker:
                 )
                 metrics.job_done(job.kind, due=job.created_at, now=self.ctx.clock.now())
 
-    async def _wait(self, job: Job, kind: JobKind, outcome: Reschedule) -> None:
-        """Run the job again later, unless it has waited past its deadline: then it fails
-        (a kind that retries for ever tells its give_up and keeps waiting)."""
+    async def _run_batch(self, kind: JobKind, jobs: list[Job], slots: asyncio.Semaphore) -> None:
+        """Run jobs of one kind together with its batch handler; the jobs it hands back run
+        one by one, each in a slot."""
+        assert kind.batch is not None
+        try:
+            result = await kind.batch(self.ctx, jobs, worker=self.worker_id)
+        except Exception:  # the batch path failed as a whole: each job runs on its own
+            log.exception(
+                "a batch of %d %s job(s) failed; running them one by one", len(jobs), jobs[0].kind
+            )
+            result = BatchResult(handed_back=list(jobs))
         now = self.ctx.clock.now()
-        since = job.waiting_since or now
-        assert self.max_wait is not None
-        if now - since >= self.max_wait:
-            error = f"still not done after {describe_duration(now - since)}: {outcome.note}"
-            log.warning("job %s (%s) waited too long: %s", job.id, job.kind, error)
-            if not kind.retry_forever:
-                await self._finish(job, state=DEAD, last_error=error, finished_at=now)
-                if kind.give_up is not None:
-                    await kind.give_up(self.ctx, job, error)
-                return
-            if kind.give_up is not None:
-                await kind.give_up(self.ctx, job, error)
-            since = now  # told; the next deadline counts from here
-        await self._finish(
-            job,
-            run_at=outcome.at,
-            attempts=job.attempts - 1,
-            last_error=outcome.note or None,
-            waiting_since=since,
-        )
+        for job in result.done:
+            metrics.job_done(job.kind, due=job.created_at, now=now)
+        for job, error in result.failed:
+            await self._failed(job, kind, error)
+        if result.handed_back:
+            await asyncio.gather(*(self._run_in_slot(job, slots) for job in result.handed_back))
 
-    async def _fail(
-        self, job: Job, kind: JobKind, error: str, *, final: bool, retry_after: float | None = None
-    ) -> None:
-        error = error[:2000]
-        exhausted = job.attempts >= job.max_attempts
-        if final or (exhausted and not kind.retry_forever):
-            log.warning("job %s (%s) gave up: %s", job.id, job.kind, error)
-            metrics.job_ran(job.kind, "gave_up")
-            metrics.job_gave_up(job.kind)
-            await self._finish(job, state=DEAD, last_error=error, finished_at=self.ctx.clock.now())
-            if kind.give_up is not None:
-                await kind.give_up(self.ctx, job, error)
-            return
-        if exhausted and kind.give_up is not None and job.attempts == job.max_attempts:
-            await kind.give_up(self.ctx, job, error)  # told once; the job keeps trying
-            metrics.job_gave_up(job.kind)
-        delay = self.backoff.delay(job.attempts, retry_after)
-        log.info("job %s (%s) retry in %.1fs: %s", job.id, job.kind, delay, error)
-        metrics.job_ran(job.kind, "retry")
-        await self._finish(
-            job, run_at=self.ctx.clock.now() + timedelta(seconds=delay), last_error=error
-        )
+    def _batches(self, jobs: list[Job]) -> tuple[list[tuple[JobKind, list[Job]]], list[Job]]:
+        """The claimed jobs of kinds with a batch handler, in chunks of ``BATCH_CHUNK`` per
+        handler; the other jobs."""
+        grouped: dict[int, tuple[JobKind, list[Job]]] = {}
+        single: list[Job] = []
+        for job in jobs:
+            kind = self.kinds.get(job.kind)
+            if kind is None or kind.batch is None:
+                single.append(job)
+            else:
+                grouped.setdefault(id(kind.batch), (kind, []))[1].append(job)
+        chunks = [
+            (kind, members[start : start + BATCH_CHUNK])
+            for kind, members in grouped.values()
+            for start in range(0, len(members), BATCH_CHUNK)
+        ]
+        return chunks, single
 
     async def run_due(self, *, limit: int | None = None) -> int:
         """Run every due job until none is left (tests move the clock and call this)."""
@@ -301,7 +286,10 @@ class Worker:
             jobs = await self.claim(self.batch)
             if not jobs:
                 return ran
-            for job in jobs:
+            batches, single = self._batches(jobs)
+            for kind, members in batches:
+                await self._run_batch(kind, members, asyncio.Semaphore(1))
+            for job in single:
                 await self.run_one(job)
             ran += len(jobs)
         return ran
@@ -330,16 +318,26 @@ class Worker:
         self, stop: asyncio.Event, slots: asyncio.Semaphore, in_hand: set[asyncio.Task[None]]
     ) -> None:
         threshold = max(1, self.batch // 2)
+        sizes: dict[asyncio.Task[None], int] = {}
+
+        def start(work: Any, size: int) -> None:
+            task = asyncio.create_task(work)
+            in_hand.add(task)
+            sizes[task] = size
+            task.add_done_callback(in_hand.discard)
+            task.add_done_callback(lambda done: sizes.pop(done, None))
+
         while not stop.is_set():
-            room = self.batch - len(in_hand)
+            room = self.batch - sum(sizes.values())
             if room < threshold:
                 await self._idle(stop, in_hand, full=True)
                 continue
             jobs = await self._claim_safely(room)
-            for job in jobs:
-                task = asyncio.create_task(self._run_in_slot(job, slots))
-                in_hand.add(task)
-                task.add_done_callback(in_hand.discard)
+            batches, single = self._batches(jobs)
+            for kind, members in batches:
+                start(self._run_batch(kind, members, slots), len(members))
+            for job in single:
+                start(self._run_in_slot(job, slots), 1)
             if len(jobs) < room:
                 await self._idle(stop, in_hand, full=False)
         if in_hand:

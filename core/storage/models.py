@@ -258,12 +258,18 @@ class AuditEvent(SQLModel, table=True):
     )
     platform: str | None = Field(default=None, max_length=16)
     detail: dict[str, Any] = _json()
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
+    # The event's place in the hash chain, given by the sequencer (``core.storage.audit``)
+    # after the commit; None (and empty hashes) until then.
+    chain_seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, nullable=True, index=True, unique=True)
+    )
 
 
 class AuditHead(SQLModel, table=True):
-    """One row: the latest audit hash. Locked by each append so the chain never forks."""
+    """One row: the chain's last position and hash. Locked by the sequencer only (never by a
+    writer of events), so the chain never forks."""
 
     __tablename__ = "audit_head"
 

@@ -39,3 +39,30 @@ async def insert_or_ignore(
     ).returning(*(columns[name] for name in key))
     # RETURNING, not the row count: psycopg's async cursor reports -1 for this statement.
     return (await session.execute(statement)).first() is not None
+
+
+async def insert_many_or_ignore(
+    session: AsyncSession,
+    table: type[SQLModel],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+) -> None:
+    """Insert ``rows`` (each with the same columns) in one statement, skipping each whose
+    ``key`` exists."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    values = [dict(row) for row in rows]
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = (
+            postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=list(key))
+        )
+    elif dialect == "sqlite":
+        statement = (
+            sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=list(key))
+        )
+    else:
+        raise NotImplementedError(f"Gatepass stores on SQLite or PostgreSQL, not {dialect}")
+    await session.execute(statement)

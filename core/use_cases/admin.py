@@ -66,13 +66,16 @@ async def stored_resources(ctx: Context, integration: str | None = None) -> list
 async def export_audit(
     ctx: Context, *, fmt: str, since: datetime | None = None
 ) -> AsyncIterator[str]:
-    """The audit log as JSON lines or CSV, oldest first, read in one consistent look."""
+    """The audit log as JSON lines or CSV, in chain order, read in one consistent look (every
+    committed event chained first)."""
+    await audit.chain_all(ctx.store)
     async with ctx.store.reading() as session:
         async for chunk in audit.export(session, fmt=fmt, since=since):
             yield chunk
 
 
 async def verify_audit(ctx: Context) -> VerifyResult:
-    """Recompute the audit log's hash chain."""
+    """Recompute the audit log's hash chain (every committed event chained first)."""
+    await audit.chain_all(ctx.store)
     async with ctx.store.reading() as session:
         return await audit.verify(session)

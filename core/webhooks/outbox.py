@@ -48,6 +48,17 @@ def new_delivery_id() -> str:
     return str(uuid.uuid4())
 
 
+def wanted(session: AsyncSession, action: str) -> bool:
+    """Whether some webhook of this session's store wants the event ``action`` is."""
+    subscriptions = session.info.get(SUBSCRIPTIONS)
+    event = event_of(action)
+    return (
+        isinstance(subscriptions, Subscriptions)
+        and event is not None
+        and bool(subscriptions.wanting(event))
+    )
+
+
 async def queue(
     session: AsyncSession,
     *,

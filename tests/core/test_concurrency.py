@@ -133,9 +133,13 @@ async def test_audit_chain_stays_whole_under_concurrent_writers(domain: Domain) 
             )
         )
         async with domain.ctx.store.reading() as session:
+            before = await audit.verify(session)
+        assert before.ok and (before.checked, before.pending) == (0, 12)
+        assert await audit.chain_all(domain.ctx.store) == 12
+        async with domain.ctx.store.reading() as session:
             result = await audit.verify(session)
         assert result.ok, result.problem
-        assert result.checked == 12
+        assert (result.checked, result.pending) == (12, 0)
     finally:
         await other.store.close()
 

@@ -20,7 +20,9 @@ State for assertions: ``users`` (project -> username -> user), ``passwords``, ``
 ``invitations``, ``requests`` (method, path, headers, query, body, status of every call; see
 ``calls()``; a call still being answered has status 0). Controls: ``fail_next(n, status=429|500|503,
 retry_after=s)``, ``slow_down(seconds, method=, contains=, count=)``, ``pending_polls``,
-``max_users_per_project``, ``add_cluster`` / ``add_database`` / ``add_db_user`` /
+``max_users_per_project``, ``rate_limit=RateLimit(burst, per_minute)`` (Atlas's token bucket
+on the database-user endpoints, per project, with its headers and 429 body; off by default),
+``add_cluster`` / ``add_database`` / ``add_db_user`` /
 ``add_org_user`` / ``add_project``. Every accepted version is answered in the newest recorded
 shape (clusters: 2024-08-05).
 """
@@ -30,8 +32,9 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -43,6 +46,7 @@ from tests.fakes.atlas_spec import contract
 from tests.fakes.atlas_spec.database_users import DatabaseUserRules
 from tests.fakes.atlas_spec.people import PeopleRules
 from tests.fakes.atlas_spec.projects import ProjectRules
+from tests.fakes.atlas_spec.rate_limit import RateLimit
 from tests.fakes.atlas_spec.state import absolute
 from tests.fakes.atlas_spec.wire import (
     ApiError,
@@ -72,6 +76,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any = None
     status: int = 0  # the status the fake answered
+    at: float = field(default_factory=time.time)  # when it arrived
 
 
 @dataclass
@@ -113,6 +118,7 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
         max_users_per_project: int = 100,
         pending_polls: int = 1,
         token_lifetime: float = 3600.0,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         super().__init__(
             clock=clock or SystemClock(),
@@ -120,6 +126,9 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
             pending_polls=pending_polls,
         )
         self.token_lifetime = token_lifetime
+        self.rate_limit = rate_limit  # None: no token bucket (ordinary tests)
+        self.in_flight = 0  # calls being answered now, and the most there were at once
+        self.most_in_flight = 0
         self.api_keys: dict[str, str] = {PUBLIC_KEY: PRIVATE_KEY}
         self.service_accounts: dict[str, str] = {CLIENT_ID: CLIENT_SECRET}
         self.requests: list[RecordedRequest] = []
@@ -212,8 +221,13 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
             request.method, path, dict(request.query), dict(request.headers), _json_or_text(raw)
         )
         self.requests.append(record)
-        await self._wait_if_slowed(request, path)
-        response = self._answer(request, path, raw, record)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await self._wait_if_slowed(request, path)
+            response = self._answer(request, path, raw, record)
+        finally:
+            self.in_flight -= 1
         record.status = response.status
         return response
 
@@ -246,6 +260,7 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
         self._authenticate(request)
         self.expire_users()
         self._blow_storm(path)
+        limits = self.rate_limit.check(path) if self.rate_limit is not None else {}
         operation, params, known = contract.find(request.method, path)
         if operation is None:
             status = 405 if known else 404
@@ -260,12 +275,13 @@ class FakeAtlas(ProjectRules, DatabaseUserRules, PeopleRules):
         status, payload = handler(params, dict(request.query), body)
         media = f"application/vnd.atlas.{version}+json"
         if payload is None:
-            return web.Response(status=status, headers={"Content-Type": media})
+            return web.Response(status=status, headers={"Content-Type": media, **limits})
         return web.Response(
             status=status,
             text=json.dumps(absolute(payload, self.url)),
             content_type=media,
             charset="utf-8",
+            headers=limits,
         )
 
     def _authenticate(self, request: web.Request) -> None:
@@ -384,6 +400,7 @@ __all__ = [
     "PUBLIC_KEY",
     "ApiError",
     "FakeAtlas",
+    "RateLimit",
     "RecordedRequest",
     "Slowdown",
     "Storm",

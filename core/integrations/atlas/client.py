@@ -1,7 +1,9 @@
 """The Atlas Administration API v2 client: auth, pinned versions, retries, pagination.
 
-Every request names its resource version (``Accept: application/vnd.atlas.<v>+json``); 429 and
-5xx answers are retried with ``Retry-After`` respected plus exponential backoff with jitter,
+Every request names its resource version (``Accept: application/vnd.atlas.<v>+json``). Calls
+to a project's database users stay within Atlas's token bucket for them, with as many in
+flight as its latency calls for (``core.integrations.atlas.limits``). 429 and 5xx answers are
+retried with ``Retry-After`` respected plus exponential backoff with jitter,
 and a long wait is handed to the job worker as ``IntegrationError(retryable=True,
 retry_after=...)`` instead of blocking. Logs carry the method, path and status only.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,11 +34,13 @@ from core.integrations.atlas.auth import (
     credentials_from_secret,
 )
 from core.integrations.atlas.errors import AtlasError, AtlasUnavailable, error_for
+from core.integrations.atlas.limits import ProjectLimits
 
 log = logging.getLogger("gatepass.atlas")
 
 API_PREFIX: Final = "/api/atlas/v2"
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+LIMITED: Final = re.compile(r"^/groups/(?P<project>[^/?]+)/databaseUsers(?:[/?]|$)")
 MAX_PAGES: Final = 1000
 
 
@@ -133,6 +138,7 @@ class AtlasClient:
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
         page_size: int = 500,
+        rate_limit: tuple[int, float] | None = (10_000, 5_000.0),
     ) -> None:
         self.atlas_url = atlas_url.rstrip("/")
         self.integration = integration
@@ -143,6 +149,8 @@ class AtlasClient:
         self._page_size = page_size
         self._http: httpx.AsyncClient | None = None
         self.last_call: LastCall | None = None
+        self._rate_limit = rate_limit  # (burst, per minute) of a project's database users
+        self._limits: dict[str, ProjectLimits] = {}
         self._auth = credentials.digest() if isinstance(credentials, ApiKey) else None
         self._tokens = (
             ServiceAccountTokens(
@@ -241,10 +249,13 @@ class AtlasClient:
             headers["Content-Type"] = media_type(version)
         token_refreshed = False
         attempt = 0
+        limits = self._limits_for(path)
         while True:
             attempt += 1
             try:
-                response = await self._send(method, url, headers=headers, params=params, body=body)
+                response = await self._limited_send(
+                    limits, method, url, headers=headers, params=params, body=body
+                )
             except httpx.TransportError as error:
                 self._count(method, path, "unreachable")
                 await self._wait_or_raise(attempt, None, self._unreachable(method, path, error))
@@ -263,6 +274,33 @@ class AtlasClient:
             if response.is_success:
                 return response.json() if response.content else None
             raise error_for(response, **self._where(method, path))
+
+    def _limits_for(self, path: str) -> ProjectLimits | None:
+        """The budget a call spends: its project's database-user bucket (None: unlimited)."""
+        match = LIMITED.match(path)
+        if match is None or self._rate_limit is None:
+            return None
+        project = match["project"]
+        if project not in self._limits:
+            burst, per_minute = self._rate_limit
+            self._limits[project] = ProjectLimits.of(burst=burst, per_minute=per_minute)
+        return self._limits[project]
+
+    async def _limited_send(
+        self, limits: ProjectLimits | None, method: str, url: str, **options: Any
+    ) -> httpx.Response:
+        """Send within the project's budget: a slot among the calls in flight and a token;
+        what Atlas answers about the budget corrects ours."""
+        if limits is None:
+            return await self._send(method, url, **options)
+        async with limits.call():
+            response = await self._send(method, url, **options)
+        remaining = response.headers.get("Ratelimit-Remaining")
+        limits.bucket.observe(
+            int(remaining) if remaining and remaining.isdigit() else None,
+            retry_after_seconds(response) if response.status_code == 429 else None,
+        )
+        return response
 
     async def _send(
         self,
