@@ -49,8 +49,8 @@ WARN_SLACK = timedelta(seconds=1)
 
 
 async def remind(ctx: Context, job: Job) -> None:
-    """Ask the approvers who have not decided again; the last round of a request routed to
-    resource owners escalates to the integration owners."""
+    """Ask the approvers who have not decided again; the last round escalates to the
+    integration owners (``core.jobs.escalation``)."""
     step = RemindJob.of(job)
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
@@ -60,7 +60,11 @@ async def remind(ctx: Context, job: Job) -> None:
         round_ = str(step.round)
         if step.escalate:
             await escalation.escalate(
-                ctx, session, request.id, because=escalation.NOT_DECIDED, round_=round_
+                ctx,
+                session,
+                request.id,
+                because=escalation.not_decided(job.run_at - request.created_at),
+                round_=round_,
             )
         else:
             await audit.record(
@@ -350,6 +354,7 @@ STEPS: dict[str, JobKind] = {
     Kind.CLEANUP: JobKind(cleanup, retry_forever=True),
     Kind.PRUNE: JobKind(prune, retry_forever=True),
     Kind.DEPROVISION: JobKind(deprovision.deprovision, retry_forever=True),
+    Kind.ESCALATE: JobKind(escalation.escalate_step),
 }
 
 

@@ -37,11 +37,13 @@ class Kind(enum.StrEnum):
     CLEANUP = "cleanup"
     PRUNE = "prune"
     DEPROVISION = "deprovision"
+    ESCALATE = "escalate"
 
 
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
 FIRST_ASK = "0"  # the approvers' round of a request's first ask (later: reminder rounds)
 UNREACHABLE_ROUND = "unreachable"  # the round that asks the owners when nobody was reachable
+ESCALATION_ROUND = "escalation"  # the round that asks the owners of a flow without reminders
 
 
 def _stamp(moment: datetime) -> str:
@@ -203,6 +205,19 @@ class RemindJob(JobPayload):
             )
             for index, offset in enumerate(ordered)
         ]
+
+
+@dataclass(frozen=True)
+class EscalateJob(JobPayload):
+    """Ask the integration owners of a request nobody decided in time, when its flow has no
+    reminders to escalate with (``core.jobs.escalation``)."""
+
+    KIND: ClassVar[Kind] = Kind.ESCALATE
+    request_id: str
+
+    @classmethod
+    def for_request(cls, request_id: str, *, at: datetime) -> JobSpec:
+        return cls(request_id).spec(f"escalate:{request_id}", at=at)
 
 
 # ------------------------------------------------------------------ notices

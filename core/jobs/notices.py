@@ -23,6 +23,7 @@ from core.domain.routing import integration_owners
 from core.domain.views import ApproverView, RequestView
 from core.jobs import escalation
 from core.jobs.kinds import (
+    ESCALATION_ROUND,
     UNREACHABLE_ROUND,
     ApproversNotice,
     Kind,
@@ -140,6 +141,8 @@ class Notices:
         for approver in view.approvers:
             if view.has_decided(approver.email):
                 continue
+            if notice.round == ESCALATION_ROUND and not approver.escalation:
+                continue  # an escalation without reminders asks only the owners it added
             message = ApprovalRequested(view, approver, reminder=notice.reminder)
             reached_anyone |= await self._send_everywhere(
                 ctx, view.id, approver.email, message, purpose, skip=skip, errors=errors
