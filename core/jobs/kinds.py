@@ -38,6 +38,7 @@ class Kind(enum.StrEnum):
     PRUNE = "prune"
     DEPROVISION = "deprovision"
     ESCALATE = "escalate"
+    NOTIFY_OWNER_COPIES = "notify_owner_copies"
 
 
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
@@ -271,6 +272,19 @@ class OwnersNotice(JobPayload):
     @classmethod
     def about(cls, request_id: str, problem: str, *, key: str, at: datetime) -> JobSpec:
         return cls(request_id, problem).spec(f"owners:{request_id}:{key}", at=at)
+
+
+@dataclass(frozen=True)
+class OwnerCopies(JobPayload):
+    """Give each integration owner not asked to approve a copy of a grant that became active,
+    with "Revoke now" (``core.jobs.notices``)."""
+
+    KIND: ClassVar[Kind] = Kind.NOTIFY_OWNER_COPIES
+    request_id: str
+
+    @classmethod
+    def for_grant(cls, request_id: str, *, at: datetime) -> JobSpec:
+        return cls(request_id).spec(f"owner-copies:{request_id}", at=at)
 
 
 @dataclass(frozen=True)

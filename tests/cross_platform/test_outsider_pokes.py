@@ -59,6 +59,7 @@ SLACK_BUTTONS = {
     ids.EXTEND: REFUSED,
     ids.DONE: REFUSED,
     ids.REQUEST_AGAIN: REFUSED,
+    ids.REVOKE_NOW: REFUSED,
     ids.OPEN_REQUEST_MODAL: OWN,
 }
 SLACK_SELECTS = {  # the request modal's choices: Alice's id sent as the chosen value
@@ -71,6 +72,7 @@ SLACK_OPTIONS = {ids.RESOURCE_SELECT: OWN}  # the resource typeahead, Alice's id
 SLACK_VIEWS: dict[str, tuple[str, dict[str, Any]]] = {  # Alice's id in private_metadata
     ids.APPROVE_REASON: (REFUSED, {REASON_BLOCK: {ids.REASON_INPUT: {"value": "fine"}}}),
     ids.DENY_REASON: (REFUSED, {REASON_BLOCK: {ids.REASON_INPUT: {"value": "no"}}}),
+    ids.REVOKE_REASON: (REFUSED, {REASON_BLOCK: {ids.REASON_INPUT: {"value": "leaving"}}}),
     ids.EXTEND_SUBMIT: (
         REFUSED,
         {
@@ -90,6 +92,7 @@ TEAMS_VERBS = {
     verbs.HIDE: REFUSED,
     verbs.DONE: REFUSED,
     verbs.EXTEND: REFUSED,
+    verbs.REVOKE: REFUSED,
     verbs.FORM_REFRESH: OWN,
     verbs.FORM_SUBMIT: OWN,
 }

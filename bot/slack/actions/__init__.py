@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.actions import approvals, commands, form, home, requester, trouble
+from bot.slack.actions import approvals, commands, form, home, requester, revoke, trouble
 from bot.slack.actions.base import ClickHandler, Modal
 from bot.slack.deps import Deps
 
-GROUPS = (commands, form, approvals, requester, home)
-ACTIONS: dict[str, ClickHandler] = {**approvals.ACTIONS, **requester.ACTIONS}
+GROUPS = (commands, form, approvals, requester, revoke, home)
+ACTIONS: dict[str, ClickHandler] = {**approvals.ACTIONS, **requester.ACTIONS, **revoke.ACTIONS}
 """Every button about a request, by action id (the request modal's own inputs are not here)."""
-MODALS: dict[str, Modal] = {**approvals.MODALS, **requester.MODALS}
+MODALS: dict[str, Modal] = {**approvals.MODALS, **requester.MODALS, **revoke.MODALS}
 """Every modal about a request, by view callback id."""
 
 

@@ -8,7 +8,7 @@ private message that carries nothing of the request; nothing else is caught here
 
 from __future__ import annotations
 
-from bot.teams.actions import approvals, form, requester
+from bot.teams.actions import approvals, form, requester, revoke
 from bot.teams.actions.base import Answer, Click, Handler, say
 from bot.teams.cards import verbs
 from core.domain.errors import GatepassError
@@ -24,6 +24,7 @@ HANDLERS: dict[str, Handler] = {
     verbs.HIDE: requester.hide,
     verbs.DONE: requester.done,
     verbs.EXTEND: requester.extend,
+    verbs.REVOKE: revoke.revoke,
 }
 
 

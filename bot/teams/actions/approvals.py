@@ -11,20 +11,20 @@ from bot.teams.cards import verbs
 from bot.teams.cards.elements import Notice
 from core.domain.errors import AlreadyDecided, InvalidRequest, NotAllowed
 from core.domain.messages import ApprovalRequested
-from core.domain.views import ApproverView, RequestView
-from core.use_cases import approvals
+from core.domain.views import RequestView
+from core.use_cases import approvals, grants
 
 
-def _as_seen_by(view: RequestView, email: str) -> ApprovalRequested:
-    """The approval message from ``email``'s point of view (also for non-approvers)."""
-    approver = view.approver(email) or ApproverView(email=email, name=email, reason="")
-    return ApprovalRequested(view, approver)
+def as_seen_by(click: Click, view: RequestView) -> ApprovalRequested:
+    """The approval message from the clicker's point of view (also for non-approvers; an
+    integration owner's carries "Revoke now" while the access is active)."""
+    return grants.approval_copy(click.ctx, view, click.actor)
 
 
 async def refresh(click: Click) -> Answer:
     """The card as this user may see it: buttons only while they may still decide."""
     view = await click.view()
-    return show(await click.cards.approval(_as_seen_by(view, click.actor)))
+    return show(await click.cards.approval(as_seen_by(click, view)))
 
 
 async def _decide(click: Click, outcome: str) -> Answer:
@@ -40,18 +40,18 @@ async def _decide(click: Click, outcome: str) -> Answer:
             platform=click.platform,
         )
     except InvalidRequest as error:
-        message = _as_seen_by(await click.view(), click.actor)
+        message = as_seen_by(click, await click.view())
         if error.field == verbs.REASON:
             card = await click.cards.approval(message, reason=reason, reason_error=str(error))
         else:
             card = await click.cards.approval(message, reason=reason, notice=Notice(str(error)))
         return show(card)
     except (AlreadyDecided, NotAllowed) as error:
-        message = _as_seen_by(await click.view(), click.actor)
+        message = as_seen_by(click, await click.view())
         return show(await click.cards.approval(message, notice=Notice(str(error))))
     done = "approved" if outcome == approvals.APPROVE else "denied"
     notice = Notice(f"You {done} request {result.request.id}.", ok=True)
-    return show(await click.cards.approval(_as_seen_by(result.request, click.actor), notice=notice))
+    return show(await click.cards.approval(as_seen_by(click, result.request), notice=notice))
 
 
 async def approve(click: Click) -> Answer:

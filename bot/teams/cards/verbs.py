@@ -14,6 +14,7 @@ REVEAL = "password.reveal"
 HIDE = "password.hide"
 DONE = "access.done"
 EXTEND = "access.extend"
+REVOKE = "access.revoke"  # an integration owner's "Revoke now" (with a required reason)
 
 # Keys of an action's data (inputs are merged into it by Teams).
 REQUEST = "request"
