@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from core.config.schema import parse_config
+from core.domain.directory import ConfigDirectory
 from core.domain.lifecycle import Status
 from core.domain.messages import ApprovalRequested
+from core.domain.routing import TaggedResource, route
 from core.use_cases import approvals, reads, requests
 from core.use_cases.eligibility import Draft
 from tests.support.domain import BASE_CONFIG, Domain, make_domain
@@ -141,3 +144,19 @@ async def test_an_escalation_survives_a_restart(sqlite_url: str, encryption_key:
             assert escalated.request.id == request_id and escalated.approver.escalation
     finally:
         await after.ctx.store.close()
+
+
+def test_every_routing_names_the_owners_it_would_escalate_to() -> None:
+    """What ``gatepass approvers-for`` shows: the owners not asked already, for any flow."""
+    config = parse_config(
+        flow_config(approvers=[{"attribute": "email", "value": "bob@example.com"}])
+    )
+    routing = route(
+        requester="alice@example.com",
+        flow=config.access_flows[0],
+        integration=config.integrations[0],
+        chain=[TaggedResource("database", "sales", {})],
+        directory=ConfigDirectory(config.directory),
+    )
+    assert [a.email for a in routing.approvers] == ["bob@example.com"]
+    assert [a.email for a in routing.escalation] == ["carol@example.com"]
