@@ -49,10 +49,14 @@ def may_revoke(ctx: Context, view: RequestView, person: str) -> bool:
 def check_revoker(ctx: Context, view: RequestView, person: str) -> None:
     """``NotAllowed`` unless ``person`` may press "Revoke now" on this request (``may_revoke``)."""
     if not may_revoke(ctx, view, person):
-        raise NotAllowed(
-            f"Only an owner of {view.integration} can revoke request {view.id} here, "
-            "while its access is active."
-        )
+        raise _not_a_revoker(view.integration, view.id)
+
+
+def _not_a_revoker(integration: str, request_id: str) -> NotAllowed:
+    return NotAllowed(
+        f"Only an owner of {integration} can revoke request {request_id} here, "
+        "while its access is active."
+    )
 
 
 def approval_copy(
@@ -93,7 +97,7 @@ def _revoke_reason(text: str | None) -> str:
 async def revoke_as_owner(
     ctx: Context, *, actor: str, request_id: str, reason: str | None, platform: str
 ) -> RequestView:
-    """ "Revoke now" from chat: an owner of the integration ends an active grant, saying why;
+    """The "Revoke now" of chat: an owner of the integration ends an active grant, saying why;
     the requester is told who and why. Anybody else is refused and nothing changes."""
     actor = ctx.person(actor).email
     async with ctx.store.reading() as session:
@@ -101,10 +105,7 @@ async def revoke_as_owner(
     if request is None:
         raise RequestNotFound(request_id)
     if not _may_revoke(ctx, request, actor, owners_only=True):
-        raise NotAllowed(
-            f"Only an owner of {request.integration} can revoke request {request_id} here, "
-            "while its access is active."
-        )
+        raise _not_a_revoker(request.integration, request_id)
     if request.status != Status.ACTIVE:
         raise WrongStatus(request_id, status=request.status, action="revoked")
     why = _revoke_reason(reason)

@@ -21,6 +21,7 @@ from bot.app import build
 from bot.slack import ids
 from bot.slack.install import install as install_slack
 from bot.teams.install import install as install_teams
+from core.config.settings import Settings
 from core.domain.lifecycle import Status
 from core.storage import resources
 from tests.cross_platform.conftest import BothPlatforms
@@ -62,24 +63,21 @@ async def atlas(clock: ManualClock) -> AsyncIterator[FakeAtlas]:
         yield fake
 
 
-@pytest.fixture
-async def both(
+def atlas_settings(
     slack: FakeSlack,
     atlas: FakeAtlas,
-    clock: ManualClock,
     sqlite_url: str,
     encryption_key: str,
     openid: FakeOpenIdServer,
     token_endpoint: FakeTokenEndpoint,
-    connector: FakeBotConnector,
-) -> AsyncIterator[BothPlatforms]:
-    """Both edges, and the real Atlas integration speaking HTTP to the Atlas fake."""
+) -> Settings:
+    """Both edges' settings, prod-atlas speaking HTTP to the Atlas fake."""
     integration = dict(BASE_CONFIG["integrations"][0])
     integration |= {
         "atlas_url": atlas.url,
         "secret": {"public_key": "env:ATLAS_PUBLIC", "private_key": "env:ATLAS_PRIVATE"},
     }
-    settings = teams_settings(
+    return teams_settings(
         database_url=sqlite_url,
         encryption_key=encryption_key,
         openid=openid,
@@ -97,6 +95,21 @@ async def both(
         },
         integrations=[integration],
     )
+
+
+@pytest.fixture
+async def both(
+    slack: FakeSlack,
+    atlas: FakeAtlas,
+    clock: ManualClock,
+    sqlite_url: str,
+    encryption_key: str,
+    openid: FakeOpenIdServer,
+    token_endpoint: FakeTokenEndpoint,
+    connector: FakeBotConnector,
+) -> AsyncIterator[BothPlatforms]:
+    """Both edges, and the real Atlas integration speaking HTTP to the Atlas fake."""
+    settings = atlas_settings(slack, atlas, sqlite_url, encryption_key, openid, token_endpoint)
     gatepass = await build(
         settings,
         clock=clock,
