@@ -37,6 +37,9 @@ REVEAL_PASSWORD_VIEW: Final = "reveal_password_view"  # noqa: S105 - an id, not 
 EXTEND_SUBMIT: Final = "extend_submit"
 """Modal asking the requester for a new duration and a justification to extend a grant."""
 
+REVOKE_REASON: Final = "revoke_reason"
+"""Modal asking an integration owner why they revoke an active grant (the reason is required)."""
+
 NOTICE_VIEW: Final = "notice_view"
 """A modal that only says something (loading, done, refused); it has no submit."""
 
@@ -54,6 +57,8 @@ DONE: Final = "done"
 """"I'm done": revoke the grant now."""
 
 REQUEST_AGAIN: Final = "request_again"
+REVOKE_NOW: Final = "revoke_now"
+""""Revoke now" on an integration owner's copy of an active grant."""
 
 BREAK_GLASS_ACKNOWLEDGE: Final = "break_glass_acknowledge"
 BREAK_GLASS_FLAG: Final = "break_glass_flag"
@@ -71,7 +76,7 @@ PERMISSION_SELECT: Final = "permission_select"
 DURATION_SELECT: Final = "duration_select"
 JUSTIFICATION_INPUT: Final = "justification_input"
 REASON_INPUT: Final = "reason_input"
-"""The text input of the deny-reason and approve-reason modals."""
+"""The text input of the deny-reason, approve-reason and revoke-reason modals."""
 
 # --------------------------------------------------------------------------- approval channels
 
@@ -90,6 +95,7 @@ ACTION_IDS: Final = (
     REQUEST_AGAIN,
     BREAK_GLASS_ACKNOWLEDGE,
     BREAK_GLASS_FLAG,
+    REVOKE_NOW,
     INTEGRATION_SELECT,
     RESOURCE_SELECT,
     PERMISSION_SELECT,
@@ -107,6 +113,7 @@ VIEW_CALLBACK_IDS: Final = (
     REVEAL_PASSWORD_VIEW,
     EXTEND_SUBMIT,
     NOTICE_VIEW,
+    REVOKE_REASON,
 )
 
 RENDERED_ONLY: Final = (JUSTIFICATION_INPUT, REASON_INPUT, REVEAL_PASSWORD_VIEW, NOTICE_VIEW)

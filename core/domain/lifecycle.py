@@ -9,6 +9,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
+SYSTEM = "gatepass"
+"""The actor of what Gatepass does by itself (timeouts, escalations, automatic approvals)."""
+
 
 class Status(enum.StrEnum):
     PENDING = "pending"

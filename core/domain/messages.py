@@ -16,11 +16,14 @@ from core.domain.views import ApproverView, RequestView
 @dataclass(frozen=True)
 class ApprovalRequested:
     """To one approver: decide on this request. Also the body of every later update of that
-    message: once the request is no longer pending it renders as the final state, buttons gone."""
+    message: once the request is no longer pending it renders as the final state, buttons gone
+    — but for an integration owner's copy of an active grant, which carries "Revoke now". An
+    owner not asked to approve gets such a copy when the grant becomes active."""
 
     request: RequestView
     approver: ApproverView
     reminder: bool = False
+    may_revoke: bool = False  # the reader owns the integration: "Revoke now" while active
 
 
 @dataclass(frozen=True)

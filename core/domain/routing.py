@@ -13,7 +13,7 @@ asked as well. The requester is removed everywhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.config.schema import AccessFlow, IntegrationBase
 from core.domain.directory import Directory, manager_of, members_of
@@ -39,7 +39,7 @@ class Approver:
 @dataclass(frozen=True)
 class Routing:
     approvers: tuple[Approver, ...]
-    escalation: tuple[Approver, ...] = ()  # integration owners told at the last reminder
+    escalation: tuple[Approver, ...] = ()  # integration owners asked if nobody decides in time
     automatic: bool = False
     via_resource_owner: bool = False
 
@@ -157,6 +157,16 @@ def _manager_routing(
     return Routing(tuple(_without(fallback, requester)))
 
 
+def _escalation(
+    routing: Routing, requester: str, integration: IntegrationBase, directory: Directory
+) -> tuple[Approver, ...]:
+    """The integration owners a request escalates to if nobody decides (``core.jobs.escalation``):
+    every one not asked already, never the requester."""
+    asked = {a.email for a in routing.approvers}
+    owners = _without(integration_owners(integration, directory), requester)
+    return tuple(a for a in owners if a.email not in asked)
+
+
 def route(
     *,
     requester: str,
@@ -180,6 +190,7 @@ def route(
             for person, principal in members_of(directory, flow.approvers)  # type: ignore[arg-type]
         ]
         routing = Routing(tuple(_without(named, requester)))
+    routing = replace(routing, escalation=_escalation(routing, requester, integration, directory))
     if not routing.approvers:
         raise NoApprovers(
             f"Nobody can approve this request: no approver other than the requester was found "

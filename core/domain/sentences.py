@@ -208,11 +208,14 @@ def connection_notes(view: RequestView) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- who decides
 
 
-def why_you(view: RequestView, email: str) -> Fact:
-    """Why ``email`` sees this request as an approver (or why they cannot decide on it)."""
+def why_you(view: RequestView, email: str, *, copy_reason: str = "") -> Fact:
+    """Why ``email`` sees this request as an approver (or why they cannot decide on it);
+    ``copy_reason``: why a reader who is no approver has a copy (an integration owner)."""
     if email == view.requester:
         return Fact("Why you", "This is your own request: you cannot decide on it.")
     chosen = view.approver(email)
+    if chosen is None and copy_reason:
+        return Fact("Why you", Said(copy_reason))
     if chosen is None:
         return Fact("Why you", "You are not an approver of this request.")
     if not chosen.reason:

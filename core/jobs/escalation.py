@@ -1,26 +1,39 @@
-"""Escalation to the integration owners: one rule for both reasons a request escalates.
+"""Escalation to the integration owners: one rule for every request that needs an approval.
 
-A pending request escalates when the resource owners routing chose have not decided by its last
-reminder, or when none of its approvers can be reached on any platform. Either way the
-integration's owners (never the requester, never someone already asked) become approvers of the
-request, the audit log says why, and they are asked.
+When: a pending request escalates at its flow's last reminder, or, when the flow has no
+reminders, at half its pending timeout (``queued_at_submit``, a durable job either way) — for
+every flow that needs an approval, whoever its approvers are (resource owners, named people, a
+manager). It also escalates when none of its approvers can be reached on any platform.
+
+What: the integration's owners (never the requester, never someone already asked) become
+approvers of the request — they may decide, and its read door lets them see it — the audit log
+says why, and they are asked, their message saying why ("escalated: nobody decided in
+2 hours"). An owner who already is an approver is not asked twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from core.config.schema import AccessFlow
 from core.context import Context
-from core.domain.lifecycle import Status
+from core.domain.durations import describe_duration
+from core.domain.lifecycle import SYSTEM, Status
 from core.domain.routing import integration_owners
-from core.jobs.kinds import ApproversNotice, MessagesUpdate
-from core.jobs.queue import enqueue
+from core.jobs.kinds import (
+    ESCALATION_ROUND,
+    ApproversNotice,
+    EscalateJob,
+    MessagesUpdate,
+    RemindJob,
+)
+from core.jobs.queue import JobSpec, enqueue
 from core.storage import audit
-from core.storage.models import AccessRequest, RequestApprover
-from core.use_cases.requests import SYSTEM
+from core.storage.models import AccessRequest, Job, RequestApprover
 
 
 @dataclass(frozen=True)
@@ -29,12 +42,42 @@ class Because:
     reason_suffix: str  # after "integration owner of …" on the owner's approval message
 
 
-NOT_DECIDED = Because(
-    "the resource owners have not decided", " (escalated: the resource owners have not decided)"
-)
+def not_decided(after: timedelta) -> Because:
+    """Nobody decided within ``after`` of the request (its last reminder, or half its timeout)."""
+    why = f"nobody decided in {describe_duration(after)}"
+    return Because(why, f" (escalated: {why})")
+
+
 UNREACHABLE = Because(
     "no approver is reachable on any platform", " (the approvers cannot be reached)"
 )
+
+
+def queued_at_submit(request_id: str, flow: AccessFlow, *, submitted_at: datetime) -> list[JobSpec]:
+    """The reminders of a request needing approval, the last one escalating; without
+    reminders, one escalation at half the pending timeout."""
+    if flow.reminders:
+        return RemindJob.rounds(
+            request_id, flow.reminders, escalate_last=True, submitted_at=submitted_at
+        )
+    return [EscalateJob.for_request(request_id, at=submitted_at + flow.pending_timeout / 2)]
+
+
+async def escalate_step(ctx: Context, job: Job) -> None:
+    """The escalation of a flow without reminders: only the owners are asked."""
+    step = EscalateJob.of(job)
+    async with ctx.store.transaction() as session:
+        request = await session.get(AccessRequest, step.request_id)
+        if request is None or request.status != Status.PENDING:
+            return
+        await escalate(
+            ctx,
+            session,
+            request.id,
+            because=not_decided(job.run_at - request.created_at),
+            round_=ESCALATION_ROUND,
+        )
+    ctx.doorbell.ring()
 
 
 async def escalate(

@@ -25,6 +25,7 @@ from core.jobs.kinds import (
     GrantJob,
     InvitationJob,
     MessagesUpdate,
+    OwnerCopies,
     OwnersNotice,
     RequesterNotice,
     WarnExpiryJob,
@@ -269,6 +270,7 @@ async def _activate(ctx: Context, request_id: str) -> None:
             ),
             RequesterNotice.about(request.id, Notice.READY, key="granted", at=now),
             MessagesUpdate.for_request(request.id, version=Status.ACTIVE, at=now),
+            OwnerCopies.for_grant(request.id, at=now),
         )
     ctx.doorbell.ring()
 

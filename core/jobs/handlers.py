@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col
 
 from core.context import Context
 from core.domain.errors import StaleStatus
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
-from core.domain.ports import ManagedAccess, Notifier
+from core.domain.ports import Notifier
 from core.jobs import (
     deprovision,
     ending,
@@ -40,6 +40,7 @@ from core.jobs.kinds import (
 )
 from core.jobs.notices import Notices
 from core.jobs.queue import DONE, JobKind, Reschedule, enqueue
+from core.jobs.reconciling import reconcile_integration
 from core.jobs.reviews import BreakGlassNotices
 from core.storage import audit, deliveries, integration_accounts, transitions, webhook_deliveries
 from core.storage.integration_accounts import AccountBusy
@@ -57,8 +58,8 @@ WARN_SLACK = timedelta(seconds=1)
 
 
 async def remind(ctx: Context, job: Job) -> None:
-    """Ask the approvers who have not decided again; the last round of a request routed to
-    resource owners escalates to the integration owners."""
+    """Ask the approvers who have not decided again; the last round escalates to the
+    integration owners (``core.jobs.escalation``)."""
     step = RemindJob.of(job)
     now = ctx.clock.now()
     async with ctx.store.transaction() as session:
@@ -68,7 +69,11 @@ async def remind(ctx: Context, job: Job) -> None:
         round_ = str(step.round)
         if step.escalate:
             await escalation.escalate(
-                ctx, session, request.id, because=escalation.NOT_DECIDED, round_=round_
+                ctx,
+                session,
+                request.id,
+                because=escalation.not_decided(job.run_at - request.created_at),
+                round_=round_,
             )
         else:
             await audit.record(
@@ -186,72 +191,6 @@ async def reconcile(ctx: Context, job: Job) -> None:
     if run.integration is not None and run.integration in ctx.integrations:
         await reconcile_integration(ctx, run.integration)
     await _queue_next(ctx, run)
-
-
-async def reconcile_integration(ctx: Context, name: str) -> list[str]:
-    integration = ctx.integrations[name]
-    managed = await integration.list_managed()
-    removed: list[str] = []
-    for access in managed:
-        if access.person is not None and await _still_covered(ctx, name, access.person):
-            continue
-        if not access.created:  # Gatepass did not create it: reported, never removed
-            await _report(ctx, name, access)
-            continue
-        await integration.remove_managed(access)
-        removed.append(access.username)
-        async with ctx.store.transaction() as session:
-            if access.person is not None:
-                await integration_accounts.save_state(session, name, access.person, None)
-            await audit.record(
-                session,
-                at=ctx.clock.now(),
-                actor=SYSTEM,
-                action="reconcile.removed",
-                detail={
-                    "integration": name,
-                    "username": access.username,
-                    "person": access.person,
-                    "why": access.detail or "no active grant covers it",
-                },
-            )
-    return removed
-
-
-async def _report(ctx: Context, name: str, access: ManagedAccess) -> None:
-    log.warning("reconcile %s: %s: %s", name, access.username, access.detail)
-    async with ctx.store.transaction() as session:
-        await audit.record(
-            session,
-            at=ctx.clock.now(),
-            actor=SYSTEM,
-            action="reconcile.reported",
-            detail={
-                "integration": name,
-                "username": access.username,
-                "person": access.person,
-                "why": access.detail or "Gatepass did not create it",
-            },
-        )
-
-
-async def _still_covered(ctx: Context, integration: str, person: str) -> bool:
-    live = (Status.APPROVED, Status.GRANTING, Status.ACTIVE)
-    async with ctx.store.reading() as session:
-        request = (
-            await session.execute(
-                select(AccessRequest.id)
-                .where(
-                    col(AccessRequest.integration) == integration,
-                    col(AccessRequest.requester) == person,
-                    AccessRequest.status.in_(live),  # type: ignore[attr-defined]
-                )
-                .limit(1)
-            )
-        ).first()
-        account = await session.get(IntegrationAccount, (integration, person))
-    waiting_cleanup = account is not None and account.cleanup_at is not None
-    return request is not None or waiting_cleanup
 
 
 async def refresh(ctx: Context, job: Job) -> Reschedule | None:
@@ -390,6 +329,7 @@ STEPS: dict[str, JobKind] = {
     Kind.DEPROVISION: JobKind(deprovision.deprovision, retry_forever=True),
     Kind.WEBHOOK: JobKind(webhook_delivery.deliver, give_up=webhook_delivery.gave_up),
     Kind.AWAIT_INVITATION: JobKind(granting.invitation_step, retry_forever=True),
+    Kind.ESCALATE: JobKind(escalation.escalate_step),
 }
 
 

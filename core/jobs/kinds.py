@@ -42,11 +42,14 @@ class Kind(enum.StrEnum):
     BREAK_GLASS_UPDATE = "break_glass_update"
     WEBHOOK = "webhook"
     AWAIT_INVITATION = "await_invitation"
+    ESCALATE = "escalate"
+    NOTIFY_OWNER_COPIES = "notify_owner_copies"
 
 
 PERIODIC = (Kind.SYNC, Kind.RECONCILE, Kind.REFRESH, Kind.PRUNE)
 FIRST_ASK = "0"  # the approvers' round of a request's first ask (later: reminder rounds)
 UNREACHABLE_ROUND = "unreachable"  # the round that asks the owners when nobody was reachable
+ESCALATION_ROUND = "escalation"  # the round that asks the owners of a flow without reminders
 
 
 def _stamp(moment: datetime) -> str:
@@ -223,6 +226,19 @@ class RemindJob(JobPayload):
         ]
 
 
+@dataclass(frozen=True)
+class EscalateJob(JobPayload):
+    """Ask the integration owners of a request nobody decided in time, when its flow has no
+    reminders to escalate with (``core.jobs.escalation``)."""
+
+    KIND: ClassVar[Kind] = Kind.ESCALATE
+    request_id: str
+
+    @classmethod
+    def for_request(cls, request_id: str, *, at: datetime) -> JobSpec:
+        return cls(request_id).spec(f"escalate:{request_id}", at=at)
+
+
 # ------------------------------------------------------------------ notices
 
 
@@ -274,6 +290,19 @@ class OwnersNotice(JobPayload):
     @classmethod
     def about(cls, request_id: str, problem: str, *, key: str, at: datetime) -> JobSpec:
         return cls(request_id, problem).spec(f"owners:{request_id}:{key}", at=at)
+
+
+@dataclass(frozen=True)
+class OwnerCopies(JobPayload):
+    """Give each integration owner not asked to approve a copy of a grant that became active,
+    with "Revoke now" (``core.jobs.notices``)."""
+
+    KIND: ClassVar[Kind] = Kind.NOTIFY_OWNER_COPIES
+    request_id: str
+
+    @classmethod
+    def for_grant(cls, request_id: str, *, at: datetime) -> JobSpec:
+        return cls(request_id).spec(f"owner-copies:{request_id}", at=at)
 
 
 @dataclass(frozen=True)

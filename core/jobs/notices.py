@@ -17,38 +17,51 @@ from sqlmodel import col, select
 
 from core.context import Context
 from core.domain.channels import is_channel_copy
+from core.domain.lifecycle import Status
 from core.domain.messages import ApprovalRequested, Message, OwnerAlert, RequestReceived
 from core.domain.notices import Notice, requester_message
 from core.domain.ports import MessageRef, Notifier
 from core.domain.routing import integration_owners
-from core.domain.views import ApproverView, RequestView
+from core.domain.views import RequestView
 from core.jobs import channel_notices, escalation
 from core.jobs.kinds import (
+    ESCALATION_ROUND,
     UNREACHABLE_ROUND,
     ApproversNotice,
     Kind,
     MessagesUpdate,
+    OwnerCopies,
     OwnersNotice,
     RequesterNotice,
 )
 from core.jobs.queue import JobKind
 from core.storage.models import Job, PostedMessage
 from core.storage.request_views import load_view
+from core.use_cases import grants
 
 log = logging.getLogger("gatepass.notify")
 
 APPROVAL = "approval"  # the purpose of a posted ask (``approval:<round>`` for the later ones)
+OWNER_COPY = f"{APPROVAL}:owner"  # an owner's copy of an active grant they were not asked about
 
 
 class DeliveryFailed(Exception):
     """Some recipients could not be reached this time; the job retries just those."""
 
 
-async def _posted(ctx: Context, request_id: str, purpose: str) -> set[tuple[str, str]]:
+async def _posted(
+    ctx: Context, request_id: str, purpose: str, *, prefix: bool = False
+) -> set[tuple[str, str]]:
+    """Who holds a message of ``purpose`` (``prefix``: of any purpose starting so), where."""
+    which = (
+        col(PostedMessage.purpose).startswith(purpose)
+        if prefix
+        else col(PostedMessage.purpose) == purpose
+    )
     async with ctx.store.reading() as session:
         rows = await session.execute(
             select(PostedMessage.recipient, PostedMessage.platform).where(
-                col(PostedMessage.request_id) == request_id, col(PostedMessage.purpose) == purpose
+                col(PostedMessage.request_id) == request_id, which
             )
         )
         return {(r, p) for r, p in rows.all()}
@@ -95,6 +108,7 @@ class Notices:
             Kind.NOTIFY_REQUESTER: JobKind(self.to_requester),
             Kind.NOTIFY_OWNERS: JobKind(self.to_owners),
             Kind.UPDATE_MESSAGES: JobKind(self.update_messages),
+            Kind.NOTIFY_OWNER_COPIES: JobKind(self.to_owner_copies),
         }
 
     async def _send_everywhere(
@@ -149,6 +163,8 @@ class Notices:
         for approver in view.approvers if in_dms else ():
             if view.has_decided(approver.email):
                 continue
+            if notice.round == ESCALATION_ROUND and not approver.escalation:
+                continue  # an escalation without reminders asks only the owners it added
             message = ApprovalRequested(view, approver, reminder=notice.reminder)
             reached_anyone |= await self._send_everywhere(
                 ctx, view.id, approver.email, message, purpose, skip=skip, errors=errors
@@ -212,6 +228,28 @@ class Notices:
         if errors:
             raise DeliveryFailed("; ".join(errors))
 
+    async def to_owner_copies(self, ctx: Context, job: Job) -> None:
+        """A grant became active: each integration owner who holds no approval message of it
+        gets one, which carries "Revoke now" while the access lasts (the copies they hold
+        already are brought up to date, button included, by ``update_messages``)."""
+        if not self.notifiers:
+            return  # no chat platform is configured: nobody to tell
+        view = await _view(ctx, OwnerCopies.of(job).request_id)
+        if view.status is not Status.ACTIVE:
+            return
+        holding = {r for r, _ in await _posted(ctx, view.id, APPROVAL, prefix=True)}
+        skip = await _posted(ctx, view.id, OWNER_COPY)
+        errors: list[str] = []
+        for owner in grants.owners_of(ctx, view.integration):
+            if owner in holding or owner == view.requester:
+                continue
+            message = grants.approval_copy(ctx, view, owner)
+            await self._send_everywhere(
+                ctx, view.id, owner, message, OWNER_COPY, skip=skip, errors=errors
+            )
+        if errors:
+            raise DeliveryFailed("; ".join(errors))
+
     async def update_messages(self, ctx: Context, job: Job) -> None:
         """Re-render every approval and receipt copy of the request with its current state."""
         if not self.notifiers:
@@ -232,7 +270,7 @@ class Notices:
             if is_channel_copy(row.purpose):
                 await channel_notices.update_copy(by_platform.get(row.platform), row, view, errors)
                 continue
-            message = _updated_message(view, row)
+            message = _updated_message(ctx, view, row)
             notifier = by_platform.get(row.platform)
             if message is None or notifier is None:
                 continue
@@ -249,10 +287,10 @@ class Notices:
             raise DeliveryFailed("; ".join(errors))
 
 
-def _updated_message(view: RequestView, row: PostedMessage) -> Message | None:
+def _updated_message(ctx: Context, view: RequestView, row: PostedMessage) -> Message | None:
     if row.purpose.startswith(APPROVAL):
-        approver = view.approver(row.recipient) or ApproverView(row.recipient, row.recipient, "")
-        return ApprovalRequested(view, approver, reminder=row.purpose != APPROVAL)
+        reminder = row.purpose not in (APPROVAL, OWNER_COPY)
+        return grants.approval_copy(ctx, view, row.recipient, reminder=reminder)
     if row.purpose == Notice.RECEIPT:
         return RequestReceived(view)
     kind = row.purpose.split(":", 1)[0]

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from core import metrics
 from core.config.schema import AccessFlow
 from core.context import Context
+from core.domain import lifecycle
 from core.domain.directory import Person, normalize_email
 from core.domain.durations import describe_duration
 from core.domain.errors import (
@@ -31,12 +32,12 @@ from core.domain.notices import Notice
 from core.domain.request_form import Draft
 from core.domain.routing import Routing, route
 from core.domain.views import RequestView
+from core.jobs import escalation
 from core.jobs.kinds import (
     ApproversNotice,
     GrantJob,
     MessagesUpdate,
     PendingTimeoutJob,
-    RemindJob,
     RequesterNotice,
 )
 from core.jobs.queue import enqueue
@@ -47,7 +48,7 @@ from core.use_cases import break_glass, eligibility
 
 MAX_JUSTIFICATION = 2000
 _ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-SYSTEM = "gatepass"
+SYSTEM = lifecycle.SYSTEM
 
 
 def new_request_id() -> str:
@@ -218,12 +219,7 @@ async def _queue_after_submit(
         await enqueue(
             session,
             ApproversNotice.first(request.id, at=now),
-            *RemindJob.rounds(
-                request.id,
-                flow.reminders,
-                escalate_last=routing.via_resource_owner,
-                submitted_at=now,
-            ),
+            *escalation.queued_at_submit(request.id, flow, submitted_at=now),
             PendingTimeoutJob.for_request(request.id, at=now + flow.pending_timeout),
         )
     await enqueue(session, RequesterNotice.about(request.id, Notice.RECEIPT, at=now))

@@ -61,6 +61,7 @@ SLACK_BUTTONS = {
     ids.REQUEST_AGAIN: REFUSED,
     ids.BREAK_GLASS_ACKNOWLEDGE: REFUSED,
     ids.BREAK_GLASS_FLAG: REFUSED,
+    ids.REVOKE_NOW: REFUSED,
     ids.OPEN_REQUEST_MODAL: OWN,
     ids.CHANNEL_APPROVE: REFUSED,
     ids.CHANNEL_DENY: REFUSED,
@@ -76,6 +77,7 @@ SLACK_OPTIONS = {ids.RESOURCE_SELECT: OWN}  # the resource typeahead, Alice's id
 SLACK_VIEWS: dict[str, tuple[str, dict[str, Any]]] = {  # Alice's id in private_metadata
     ids.APPROVE_REASON: (REFUSED, {REASON_BLOCK: {ids.REASON_INPUT: {"value": "fine"}}}),
     ids.DENY_REASON: (REFUSED, {REASON_BLOCK: {ids.REASON_INPUT: {"value": "no"}}}),
+    ids.REVOKE_REASON: (REFUSED, {REASON_BLOCK: {ids.REASON_INPUT: {"value": "leaving"}}}),
     ids.EXTEND_SUBMIT: (
         REFUSED,
         {
@@ -97,6 +99,7 @@ TEAMS_VERBS = {
     verbs.EXTEND: REFUSED,
     verbs.BREAK_GLASS_ACKNOWLEDGE: REFUSED,
     verbs.BREAK_GLASS_FLAG: REFUSED,
+    verbs.REVOKE: REFUSED,
     verbs.FORM_REFRESH: OWN,
     verbs.FORM_SUBMIT: OWN,
     verbs.CHANNEL_REFRESH: REFUSED,

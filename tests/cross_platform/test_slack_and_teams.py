@@ -11,6 +11,7 @@ from tests.slack.harness import buttons, shown
 from tests.teams.harness import ALICE, BOB, CAROL, card_text, card_verbs, submit_request
 
 SLACK_ALICE, SLACK_BOB, SLACK_CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+REVOKE = "access.revoke"  # "Revoke now" on an integration owner's copy of an active grant
 
 
 async def ask_in_slack(both: BothPlatforms) -> str:
@@ -55,14 +56,15 @@ async def test_asked_in_slack_approved_in_teams(both: BothPlatforms) -> None:
     await both.run_jobs()
     assert await slack.status(request_id) is Status.ACTIVE
 
-    # Every Slack copy shows the decision made in Teams, without buttons.
+    # Every Slack copy shows the decision made in Teams, without its buttons (Bob and Carol
+    # own prod-atlas: their copies of the active grant carry only "Revoke now").
     for slack_user in (SLACK_BOB, SLACK_CAROL):
         final = slack.dm_with(slack_user, "quarterly report")
         assert "Approved by Bob Ray in Teams at 2026-11-23 10:00 UTC" in shown(final)
-        assert not buttons(final)
+        assert buttons(final) == {ids.REVOKE_NOW: request_id}
     # And every Teams copy too.
     carol = teams.current(teams.latest(CAROL, "Access request"))
-    assert "Approved by Bob Ray" in card_text(carol) and card_verbs(carol) == []
+    assert "Approved by Bob Ray" in card_text(carol) and card_verbs(carol) == [REVOKE]
 
     # The requester is told in Slack, where she asked; nothing new for her in Teams.
     assert "Approved by Bob Ray in Teams" in shown(slack.dm_with(SLACK_ALICE, "approved"))
@@ -100,7 +102,7 @@ async def test_asked_in_teams_approved_in_slack(both: BothPlatforms) -> None:
     for posted in (bob_teams, carol_teams):
         card = teams.current(posted)
         assert "Approved by Bob Ray in Slack at 2026-11-23 10:00 UTC" in card_text(card)
-        assert card_verbs(card) == []
+        assert card_verbs(card) == [REVOKE]  # they own prod-atlas
         assert "refresh" not in card
     carol_slack = shown(slack.dm_with(SLACK_CAROL, "quarterly report"))
     assert "Approved by Bob Ray at 2026-11-23 10:00 UTC" in carol_slack  # decided right here
@@ -115,5 +117,5 @@ async def test_asked_in_teams_approved_in_slack(both: BothPlatforms) -> None:
     # Carol's Teams click comes too late and changes nothing.
     late = await teams.click(CAROL, "approval.approve", {"request": request_id})
     assert f"Request {request_id} was already" in card_text(late)
-    assert card_verbs(late) == []
+    assert card_verbs(late) == [REVOKE]
     assert await slack.count("decisions") == 1

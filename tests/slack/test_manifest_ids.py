@@ -23,7 +23,13 @@ from bot.slack.actions import GROUPS
 from bot.slack.blocks import render
 from bot.slack.blocks.channel import channel_approval
 from bot.slack.blocks.home import home_view
-from bot.slack.blocks.modals import extend_modal, reason_modal, request_modal, reveal_modal
+from bot.slack.blocks.modals import (
+    extend_modal,
+    reason_modal,
+    request_modal,
+    reveal_modal,
+    revoke_modal,
+)
 from core.domain.channels import ChannelApproval
 from core.domain.lifecycle import Status
 from core.domain.messages import (
@@ -164,6 +170,7 @@ def test_every_rendered_id_is_declared() -> None:
         render(message).blocks
         for message in (
             ApprovalRequested(pending, approver),
+            ApprovalRequested(active, approver, may_revoke=True),
             RequestReceived(pending),
             RequestOutcome(pending),
             AccessReady(active, password_waiting=True),
@@ -180,6 +187,7 @@ def test_every_rendered_id_is_declared() -> None:
         reason_modal(view=pending, outcome="approve", private_metadata="{}"),
         extend_modal(view=active, durations=[timedelta(hours=1)], private_metadata="{}"),
         reveal_modal(view=active, password="p"),
+        revoke_modal(view=active, private_metadata="{}"),
         home_view(me="bob@example.com", active=[active], pending=[pending], recent=[pending]),
     ]
     found: dict[str, set[str]] = {"action_id": set(), "callback_id": set()}

@@ -126,7 +126,8 @@ async def _grant(harness: Harness, request_id: str) -> dict[str, Any]:
     for approver in (BOB, CAROL):
         final = harness.dm_with(approver, "quarterly report")
         assert "Approved by Bob Ray at 2026-11-23 10:00 UTC" in shown(final)
-        assert not buttons(final)
+        # Both own prod-atlas: their copy of the active grant carries only "Revoke now".
+        assert buttons(final) == {ids.REVOKE_NOW: request_id}
     ready = harness.dm_with(ALICE, "Your access is ready")
     assert buttons(ready) == {ids.REVEAL_PASSWORD: request_id, ids.DONE: request_id}
     text = shown(ready)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.domain.ports import AccessGrant, IntegrationError, ManagedAccess, ResourceRef
-from core.jobs.handlers import reconcile_integration
+from core.jobs.reconciling import reconcile_integration
 from core.storage.models import AtlasMembership, AuditEvent
 from tests.fakes.atlas import ORG_ID, PROJECT_ID, FakeAtlas
 from tests.support.clock import ManualClock

@@ -177,4 +177,5 @@ async def test_reminders_are_marked_and_reach_only_who_has_not_decided(
         reminder = teams.current(teams.latest(approver, "Reminder: access request"))
         assert "Approved by Bob Ray" in card_text(reminder)
         assert "Reminder" not in card_text(reminder)
-        assert card_verbs(reminder) == []
+        # Both own prod-atlas: their copies of the grant, now active, carry "Revoke now".
+        assert card_verbs(reminder) == ["access.revoke"]

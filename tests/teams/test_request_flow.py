@@ -163,7 +163,7 @@ async def _grant(
     assert await status_of(teams, request_id) is Status.ACTIVE
     carol_now = teams.current(carol_card)  # the other copy, updated in place
     assert "Approved by Bob Ray" in card_text(carol_now)
-    assert card_verbs(carol_now) == []
+    assert card_verbs(carol_now) == ["access.revoke"]  # Carol owns prod-atlas: "Revoke now"
     assert "Approved by Bob Ray" in card_text(teams.current(receipt))
     assert card_verbs(teams.current(receipt)) == []
     assert "Request approved" in card_text(

@@ -20,20 +20,22 @@ from bot.slack.actions import (
     form,
     home,
     requester,
+    revoke,
     trouble,
 )
 from bot.slack.actions.base import ClickHandler, Modal
 from bot.slack.deps import Deps
 
-GROUPS = (commands, form, approvals, requester, home, channel, break_glass)
+GROUPS = (commands, form, approvals, requester, revoke, home, channel, break_glass)
 ACTIONS: dict[str, ClickHandler] = {
     **approvals.ACTIONS,
     **requester.ACTIONS,
+    **revoke.ACTIONS,
     **channel.ACTIONS,
     **break_glass.ACTIONS,
 }
 """Every button about a request, by action id (the request modal's own inputs are not here)."""
-MODALS: dict[str, Modal] = {**approvals.MODALS, **requester.MODALS}
+MODALS: dict[str, Modal] = {**approvals.MODALS, **requester.MODALS, **revoke.MODALS}
 """Every modal about a request, by view callback id."""
 
 

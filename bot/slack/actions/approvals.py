@@ -20,16 +20,15 @@ from bot.slack.blocks import modals, render
 from bot.slack.blocks.common import Rendered
 from bot.slack.deps import Deps
 from bot.slack.replies import error_text, metadata, replace_message
+from core.context import Context
 from core.domain.errors import AlreadyDecided, ApprovalReasonRequired, DenyReasonRequired
-from core.domain.messages import ApprovalRequested
-from core.domain.views import ApproverView, RequestView
-from core.use_cases import approvals
+from core.domain.views import RequestView
+from core.use_cases import approvals, grants
 
 
-def approval_message(view: RequestView, email: str) -> Rendered:
+def approval_message(ctx: Context, view: RequestView, email: str) -> Rendered:
     """The approver's message as it stands now (the same render the update job uses)."""
-    approver = view.approver(email) or ApproverView(email, email, "")
-    return render(ApprovalRequested(view, approver))
+    return render(grants.approval_copy(ctx, view, email))
 
 
 async def _clicked(click: Click, outcome: str) -> None:
@@ -47,10 +46,10 @@ async def _clicked(click: Click, outcome: str) -> None:
         await _ask_reason(click, current, outcome)
         return
     except AlreadyDecided as error:
-        await click.replace(approval_message(await click.request(), click.actor))
+        await click.replace(approval_message(click.ctx, await click.request(), click.actor))
         await click.tell(error_text(error))
         return
-    await click.replace(approval_message(result.request, click.actor))
+    await click.replace(approval_message(click.ctx, result.request, click.actor))
 
 
 async def _ask_reason(click: Click, current: RequestView, outcome: str) -> None:
@@ -89,7 +88,7 @@ async def _reason_submitted(submission: Submission, *, outcome: str) -> FollowUp
             submission.deps,
             user_id=submission.user_id,
             where=where,
-            rendered=approval_message(result.request, submission.actor),
+            rendered=approval_message(submission.ctx, result.request, submission.actor),
         )
 
     return bring_up_to_date

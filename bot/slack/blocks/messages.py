@@ -68,7 +68,7 @@ def approval_request(message: messages.ApprovalRequested) -> Rendered:
         request_fields(view),
         justification(view),
         context(
-            inline(sentences.why_you(view, approver.email)),
+            inline(sentences.why_you(view, approver.email, copy_reason=approver.reason)),
             inline(sentences.pending_until(view)),
         ),
     ]
@@ -87,7 +87,17 @@ def approval_request(message: messages.ApprovalRequested) -> Rendered:
         blocks.append(section(sentences.WAITING_FOR_OTHERS))
     else:
         blocks.append(_final_state(view))
+        if message.may_revoke and view.status is Status.ACTIVE:
+            blocks.append(_revoke_button(view))
     return _rendered(message, blocks)
+
+
+def _revoke_button(view: RequestView) -> Block:
+    """An integration owner's "Revoke now": it opens a modal asking why."""
+    return actions(
+        button("Revoke now", action_id=ids.REVOKE_NOW, value=view.id, style="danger"),
+        block_id=f"revoke:{view.id}",
+    )
 
 
 # --------------------------------------------------------------------------- requester

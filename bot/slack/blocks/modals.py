@@ -315,6 +315,29 @@ def reason_modal(*, view: RequestView, outcome: str, private_metadata: str) -> V
     )
 
 
+def revoke_modal(*, view: RequestView, private_metadata: str) -> View:
+    """An integration owner's "Revoke now": why (required; the requester is told)."""
+    blocks: list[Block] = [
+        section(f"Remove the {what(view)} access of *{inert(view.requester_name)}* now?"),
+        request_fields(view, requester=True),
+        _text_input(
+            block_id=REASON_BLOCK,
+            action_id=ids.REASON_INPUT,
+            label="Why do you revoke it?",
+            optional=False,
+            hint="The requester is told who revoked their access and why.",
+        ),
+    ]
+    return _modal(
+        title="Revoke access",
+        callback_id=ids.REVOKE_REASON,
+        blocks=blocks,
+        submit="Revoke now",
+        close="Back",
+        private_metadata=private_metadata,
+    )
+
+
 # --------------------------------------------------------------------------- requester
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot.teams.actions import approvals, break_glass, channel, form, requester
+from bot.teams.actions import approvals, break_glass, channel, form, requester, revoke
 from bot.teams.actions.base import Answer, Click, Handler, Later, say
 from bot.teams.cards import verbs
 from core.domain.errors import GatepassError
@@ -32,6 +32,7 @@ HANDLERS: dict[str, Handler] = {
     verbs.CHANNEL_DENY: channel.deny,
     verbs.BREAK_GLASS_ACKNOWLEDGE: break_glass.acknowledge,
     verbs.BREAK_GLASS_FLAG: break_glass.flag,
+    verbs.REVOKE: revoke.revoke,
 }
 
 ANSWERED_ONLY_IN_TIME = frozenset({verbs.REVEAL})

@@ -11,20 +11,20 @@ from bot.teams.cards import verbs
 from bot.teams.cards.elements import Notice
 from core.domain.errors import AlreadyDecided, GatepassError, InvalidRequest, NotAllowed
 from core.domain.messages import ApprovalRequested
-from core.domain.views import ApproverView, RequestView
-from core.use_cases import approvals
+from core.domain.views import RequestView
+from core.use_cases import approvals, grants
 
 
-def _as_seen_by(view: RequestView, email: str) -> ApprovalRequested:
-    """The approval message from ``email``'s point of view (also for non-approvers)."""
-    approver = view.approver(email) or ApproverView(email=email, name=email, reason="")
-    return ApprovalRequested(view, approver)
+def as_seen_by(click: Click, view: RequestView) -> ApprovalRequested:
+    """The approval message from the clicker's point of view (also for non-approvers; an
+    integration owner's carries "Revoke now" while the access is active)."""
+    return grants.approval_copy(click.ctx, view, click.actor)
 
 
 async def refresh(click: Click) -> Answer:
     """The card as this user may see it: buttons only while they may still decide."""
     view = await click.view()
-    return show(await click.cards.approval(_as_seen_by(view, click.actor)))
+    return show(await click.cards.approval(as_seen_by(click, view)))
 
 
 async def _decide(click: Click, outcome: str) -> Answer | Later:
@@ -40,7 +40,7 @@ async def _decide(click: Click, outcome: str) -> Answer | Later:
         return await _refused(click, error, reason)
     doing = "approval" if outcome == approvals.APPROVE else "denial"
     recording = Notice(f"Recording your {doing} of request {current.id}…", ok=True)
-    now = show(await click.cards.approval(_as_seen_by(current, click.actor), notice=recording))
+    now = show(await click.cards.approval(as_seen_by(click, current), notice=recording))
 
     async def decided() -> Answer:
         try:
@@ -56,7 +56,7 @@ async def _decide(click: Click, outcome: str) -> Answer | Later:
             return await _refused(click, error, reason)
         done = "approved" if outcome == approvals.APPROVE else "denied"
         notice = Notice(f"You {done} request {result.request.id}.", ok=True)
-        message = _as_seen_by(result.request, click.actor)
+        message = as_seen_by(click, result.request)
         return show(await click.cards.approval(message, notice=notice))
 
     return Later(now, decided)
@@ -66,7 +66,7 @@ async def _refused(click: Click, error: GatepassError, reason: str) -> Answer:
     """The card again with why: beside the reason, or as a notice; other refusals propagate."""
     if not isinstance(error, InvalidRequest | AlreadyDecided | NotAllowed):
         raise error
-    message = _as_seen_by(await click.view(), click.actor)
+    message = as_seen_by(click, await click.view())
     if isinstance(error, InvalidRequest) and error.field == verbs.REASON:
         card = await click.cards.approval(message, reason=reason, reason_error=str(error))
     elif isinstance(error, InvalidRequest):

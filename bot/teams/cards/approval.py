@@ -1,7 +1,8 @@
 """The approver's card: who asks for what and why, why you, Approve / Deny.
 
 One card for every copy and every moment: while the request is pending and this approver may
-still decide it carries a reason input and the two buttons; afterwards it says what happened.
+still decide it carries a reason input and the two buttons; afterwards it says what happened,
+and an integration owner's copy of an active grant carries a required reason and "Revoke now".
 ``refresh`` lists the approvers' Teams ids, so each of them sees their own view (buttons only
 for whoever may still decide) and everybody else sees the card without buttons.
 """
@@ -33,7 +34,9 @@ from bot.teams.cards.elements import (
     text_input,
 )
 from core.domain import sentences
+from core.domain.lifecycle import Status
 from core.domain.messages import ApprovalRequested
+from core.use_cases.grants import MAX_REVOKE_REASON
 from core.use_cases.requests import MAX_JUSTIFICATION
 
 
@@ -74,6 +77,30 @@ def _decision_inputs(options: ApprovalOptions) -> list[Element]:
     return items
 
 
+def _revoke_inputs(options: ApprovalOptions) -> list[Element]:
+    """An integration owner's reason to revoke: required (the requester is told it)."""
+    items = [
+        text_input(
+            verbs.REASON,
+            label="Reason (required to revoke; the requester is told)",
+            value=options.reason,
+            placeholder="Why you revoke this access",
+            multiline=True,
+            max_length=MAX_REVOKE_REASON,
+            required="Say why you revoke this access.",
+        )
+    ]
+    if options.reason_error:
+        items.append(problem(options.reason_error))
+    return items
+
+
+def _revoke_button(request_id: str) -> Element:
+    return execute(
+        "Revoke now", verb=verbs.REVOKE, data={verbs.REQUEST: request_id}, style="destructive"
+    )
+
+
 def approval_card(message: ApprovalRequested, options: ApprovalOptions | None = None) -> Element:
     options = options or ApprovalOptions()
     view, email = message.request, message.approver.email
@@ -83,7 +110,7 @@ def approval_card(message: ApprovalRequested, options: ApprovalOptions | None = 
         *request_facts(view),
         justification(view),
         pending_until(view),
-        fact(sentences.why_you(view, email)),
+        fact(sentences.why_you(view, email, copy_reason=message.approver.reason)),
     ]
     progress = approvals_progress(view)
     if progress is not None:
@@ -104,6 +131,9 @@ def approval_card(message: ApprovalRequested, options: ApprovalOptions | None = 
         body.append(note(sentences.WAITING_FOR_APPROVERS))
     else:
         body += state_lines(view)
+        if message.may_revoke and view.status is Status.ACTIVE:
+            body += _revoke_inputs(options)
+            actions = [_revoke_button(view.id)]
     return card(
         body,
         actions=actions,

@@ -199,8 +199,13 @@ def text_input(
     placeholder: str = "",
     multiline: bool = False,
     max_length: int | None = None,
+    required: str | None = None,
 ) -> Element:
+    """``required``: the client refuses to send the card without it, saying this."""
     element: Element = {"type": "Input.Text", "id": input_id, "label": label}
+    if required:
+        element["isRequired"] = True
+        element["errorMessage"] = required
     if value:
         element["value"] = clean(value)
     if placeholder:

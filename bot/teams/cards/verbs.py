@@ -16,6 +16,7 @@ DONE = "access.done"
 EXTEND = "access.extend"
 BREAK_GLASS_ACKNOWLEDGE = "break_glass.acknowledge"
 BREAK_GLASS_FLAG = "break_glass.flag"
+REVOKE = "access.revoke"  # an integration owner's "Revoke now" (with a required reason)
 
 # Keys of an action's data (inputs are merged into it by Teams).
 REQUEST = "request"
