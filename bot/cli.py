@@ -29,9 +29,8 @@ requests_app = typer.Typer(help="Inspect and revoke access requests.", no_args_i
 audit_app = typer.Typer(help="Export and verify the audit log.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 resources_app = typer.Typer(help="Resources discovered in the integrations.", no_args_is_help=True)
-app.add_typer(requests_app, name="requests")
-app.add_typer(audit_app, name="audit")
-app.add_typer(db_app, name="db")
+for name, group in {"requests": requests_app, "audit": audit_app, "db": db_app}.items():
+    app.add_typer(group, name=name)
 app.add_typer(resources_app, name="resources")
 
 ConfigOption = Annotated[
@@ -276,9 +275,7 @@ async def resources_list(
     await admin.list_resources(settings_from(config), integration=integration, as_json=as_json)
 
 
-# ------------------------------------------------------------------ directory
-# ``gatepass directory list / show``: the people Gatepass routes with, and where each fact
-# about them comes from (the config file or SCIM). Reads only, through core's queries.
+# ------------------------------------------------------------------ directory (reads only)
 
 directory_app = typer.Typer(
     help="People, groups, attributes and managers in the directory.", no_args_is_help=True
@@ -305,8 +302,6 @@ async def directory_show(
     """One person: groups, attributes, manager, and where each comes from."""
     await admin.show_directory_person(settings_from(config), email, as_json=as_json)
 
-
-# ------------------------------------------------------------------ end of directory
 
 # ------------------------------------------------------------------ webhooks (bot/webhooks_cli.py)
 

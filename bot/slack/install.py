@@ -38,6 +38,7 @@ from bot.slack.deps import PLATFORM, Deps, InFlight
 from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
 from bot.slack.notifier import SlackNotifier
+from core.config.schema import SlackConfig
 from core.config.settings import Settings
 from core.context import Context
 from core.storage import deliveries
@@ -181,26 +182,8 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
         client=client,
         logger=logger,
     )
-    in_flight = InFlight(logger=logger)
-    identity = SlackIdentity(
-        ctx=ctx,
-        client=client,
-        logger=logger,
-        in_background=lambda work, name: in_flight.spawn(work, name=name),
-    )
-    home = HomeTab(ctx=ctx, client=client, identity=identity, in_flight=in_flight, logger=logger)
-    deps = Deps(
-        ctx=ctx,
-        client=client,
-        identity=identity,
-        home=home,
-        in_flight=in_flight,
-        command=config.command,
-        reveal_client=build_web_client(
-            token=bot_token, api_url=config.api_url, logger=_quiet_logger()
-        ),
-        logger=logger,
-    )
+    deps = _deps(ctx, config, client, bot_token=bot_token, logger=logger)
+    in_flight, identity, home = deps.in_flight, deps.identity, deps.home
     register_all(app, deps)
 
     async def finish_in_flight() -> None:
@@ -230,6 +213,38 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
         problem=lambda: socket.problem,
         checks=(token_check(client), Check("slack socket mode", socket.check)),
         wiring=deps,
+    )
+
+
+def _deps(
+    ctx: Context,
+    config: SlackConfig,
+    client: AsyncWebClient,
+    *,
+    bot_token: str,
+    logger: logging.Logger,
+) -> Deps:
+    """What every listener needs: who is who (a first contact remembered in the background,
+    after the ack), the Home tab, and the work still running after an ack."""
+    in_flight = InFlight(logger=logger)
+    identity = SlackIdentity(
+        ctx=ctx,
+        client=client,
+        logger=logger,
+        in_background=lambda work, name: in_flight.spawn(work, name=name),
+    )
+    home = HomeTab(ctx=ctx, client=client, identity=identity, in_flight=in_flight, logger=logger)
+    return Deps(
+        ctx=ctx,
+        client=client,
+        identity=identity,
+        home=home,
+        in_flight=in_flight,
+        command=config.command,
+        reveal_client=build_web_client(
+            token=bot_token, api_url=config.api_url, logger=_quiet_logger()
+        ),
+        logger=logger,
     )
 
 

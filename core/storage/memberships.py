@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from core.domain.memberships import Membership
-from core.storage.models import AtlasMembership
+from core.storage.membership_models import AtlasMembership
 from core.storage.store import Store
 
 

@@ -381,22 +381,9 @@ class BreakGlassUse(SQLModel, table=True):
     review_platform: str | None = Field(default=None, max_length=16)
 
 
-class AtlasMembership(SQLModel, table=True):
-    """An Atlas UI membership Gatepass touched (see ``core.domain.memberships``)."""
-
-    __tablename__ = "atlas_memberships"
-
-    integration: str = Field(primary_key=True, max_length=64)
-    person: str = Field(primary_key=True, max_length=320)
-    scope: str = Field(primary_key=True, max_length=64)
-    created: bool = False
-    user_id: str | None = Field(default=None, max_length=64)
-    pending: bool = False
-    recorded_at: datetime = _time()
-
-
 # ------------------------------------------------------------------ outbound webhooks
 
 
-# Registered with the tables' metadata here; a module of its own for its size.
+# Registered with the tables' metadata here; modules of their own for this one's size.
+import core.storage.membership_models  # noqa: E402
 import core.storage.webhook_models  # noqa: E402, F401

@@ -28,6 +28,17 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _times(request: AccessRequest) -> dict[str, str | None]:
+    return {
+        "created_at": _time(request.created_at),
+        "pending_until": _time(request.pending_until),
+        "decided_at": _time(request.decided_at),
+        "starts_at": _time(request.starts_at),
+        "ends_at": _time(request.ends_at),
+        "ended_at": _time(request.ended_at),
+    }
+
+
 async def request_snapshot(session: AsyncSession, request_id: str) -> dict[str, Any] | None:
     """The request, its approvers and its decisions, as this transaction sees them."""
     request = await session.get(AccessRequest, request_id)
@@ -77,14 +88,7 @@ async def request_snapshot(session: AsyncSession, request_id: str) -> dict[str, 
             }
             for d in decisions
         ],
-        "times": {
-            "created_at": _time(request.created_at),
-            "pending_until": _time(request.pending_until),
-            "decided_at": _time(request.decided_at),
-            "starts_at": _time(request.starts_at),
-            "ends_at": _time(request.ends_at),
-            "ended_at": _time(request.ended_at),
-        },
+        "times": _times(request),
         "decided_by": request.decided_by,
         "decision_reason": request.decision_reason,
         "end_reason": request.end_reason,

@@ -14,6 +14,7 @@ import aiohttp
 from bot.app import build
 from bot.slack.install import install as install_slack
 from bot.teams.install import install as install_teams
+from core.config.settings import Settings
 from core.domain.lifecycle import Status
 from core.use_cases import admin
 from tests.cross_platform.conftest import BothPlatforms
@@ -46,25 +47,8 @@ async def atlas_platforms(
     async with FakeAtlas(clock=clock) as atlas:
         if before_sync is not None:
             before_sync(atlas)
-        integration = {**copy.deepcopy(BASE_CONFIG["integrations"][0]), "atlas_url": atlas.url}
-        flows = [{**copy.deepcopy(BASE_CONFIG["access_flows"][0]), **(flow or {})}]
-        settings = teams_settings(
-            database_url=database_url,
-            encryption_key=encryption_key,
-            openid=openid,
-            tokens=tokens,
-            slack={
-                "bot_token": "env:SLACK_BOT_TOKEN",
-                "signing_secret": "env:SLACK_SIGNING_SECRET",
-                "api_url": slack.api_url,
-            },
-            environ={
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "ATLAS_KEYS": json.dumps({"public_key": PUBLIC_KEY, "private_key": PRIVATE_KEY}),
-            },
-            integrations=[integration],
-            access_flows=flows,
+        settings = _settings(
+            atlas, slack, openid, tokens, database_url, encryption_key, flow=flow or {}
         )
         gatepass = await build(
             settings,
@@ -97,6 +81,39 @@ async def atlas_platforms(
         finally:
             await slack_side.close()
             await gatepass.close()
+
+
+def _settings(
+    atlas: FakeAtlas,
+    slack: FakeSlack,
+    openid: FakeOpenIdServer,
+    tokens: FakeTokenEndpoint,
+    database_url: str,
+    encryption_key: str,
+    *,
+    flow: dict[str, Any],
+) -> Settings:
+    """Both platforms, the example's Atlas integration on the fake, the flow as changed."""
+    integration = {**copy.deepcopy(BASE_CONFIG["integrations"][0]), "atlas_url": atlas.url}
+    flows = [{**copy.deepcopy(BASE_CONFIG["access_flows"][0]), **(flow or {})}]
+    return teams_settings(
+        database_url=database_url,
+        encryption_key=encryption_key,
+        openid=openid,
+        tokens=tokens,
+        slack={
+            "bot_token": "env:SLACK_BOT_TOKEN",
+            "signing_secret": "env:SLACK_SIGNING_SECRET",
+            "api_url": slack.api_url,
+        },
+        environ={
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "ATLAS_KEYS": json.dumps({"public_key": PUBLIC_KEY, "private_key": PRIVATE_KEY}),
+        },
+        integrations=[integration],
+        access_flows=flows,
+    )
 
 
 async def until_active(both: BothPlatforms, request_id: str, *, rounds: int = 8) -> None:

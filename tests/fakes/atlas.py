@@ -32,9 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -48,6 +46,7 @@ from tests.fakes.atlas_spec.people import PeopleRules
 from tests.fakes.atlas_spec.projects import ProjectRules
 from tests.fakes.atlas_spec.rate_limit import RateLimit
 from tests.fakes.atlas_spec.state import absolute
+from tests.fakes.atlas_spec.traffic import RecordedRequest, Slowdown, Storm
 from tests.fakes.atlas_spec.wire import (
     ApiError,
     basic_credentials,
@@ -66,40 +65,6 @@ PRIVATE_KEY: Final = "fake-private-7c1e9d2a-4b4b-4f0e-9a51-0d6c2f1e8b3a"
 CLIENT_ID: Final = "mdb_sa_id_fake0000000001"
 CLIENT_SECRET: Final = "mdb_sa_sk_fake-secret-9f8e7d6c5b4a3f2e1d0c"
 TOKEN_PATH: Final = "/api/oauth/token"
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str  # raw (percent-encoded) path, without the query
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any = None
-    status: int = 0  # the status the fake answered
-    at: float = field(default_factory=time.time)  # when it arrived
-
-
-@dataclass
-class Storm:
-    """The next ``count`` authenticated API calls answer ``status`` (429 / 500 / 503)."""
-
-    count: int
-    status: int = 429
-    retry_after: float | None = 1.0
-
-
-@dataclass
-class Slowdown:
-    """Matching API calls are answered ``seconds`` late (the next ``count``; None: all)."""
-
-    seconds: float
-    method: str | None = None
-    contains: str = ""
-    count: int | None = None
-
-    def applies(self, method: str, path: str) -> bool:
-        matches = self.method in (None, method) and self.contains in path
-        return matches and (self.count is None or self.count > 0)
 
 
 class _Unauthorized(Exception):

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from core.domain.ports import AccessGrant, IntegrationError, ManagedAccess, ResourceRef
 from core.jobs.reconciling import reconcile_integration
-from core.storage.models import AtlasMembership, AuditEvent
+from core.storage.membership_models import AtlasMembership
+from core.storage.models import AuditEvent
 from tests.fakes.atlas import ORG_ID, PROJECT_ID, FakeAtlas
 from tests.support.clock import ManualClock
 from tests.system.portal_app import (

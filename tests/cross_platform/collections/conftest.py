@@ -14,6 +14,7 @@ import pytest
 from bot.app import Gatepass, build
 from bot.slack.install import install as install_slack
 from bot.teams.install import install as install_teams
+from core.config.settings import Settings
 from core.storage import resources
 from tests.cross_platform.conftest import BothPlatforms
 from tests.fakes.atlas import PRIVATE_KEY, PUBLIC_KEY, FakeAtlas
@@ -50,24 +51,22 @@ async def atlas(clock: ManualClock) -> AsyncIterator[FakeAtlas]:
         yield fake
 
 
-@pytest.fixture
-async def both(
+def _settings(
     slack: FakeSlack,
     sqlite_url: str,
     encryption_key: str,
     openid: FakeOpenIdServer,
     token_endpoint: FakeTokenEndpoint,
-    connector: FakeBotConnector,
     atlas: FakeAtlas,
-    clock: ManualClock,
-) -> AsyncIterator[BothPlatforms]:
-    """Slack and Teams on one app whose ``prod-atlas`` is the real integration, over HTTP."""
+) -> Settings:
+    """Both platforms; ``prod-atlas`` on the Atlas fake; the example's flows and a collection
+    flow."""
     integration = {
         **BASE_CONFIG["integrations"][0],
         "atlas_url": atlas.url,
         "secret": {"public_key": "env:ATLAS_PUBLIC", "private_key": "env:ATLAS_PRIVATE"},
     }
-    settings = teams_settings(
+    return teams_settings(
         database_url=sqlite_url,
         encryption_key=encryption_key,
         openid=openid,
@@ -86,6 +85,21 @@ async def both(
         integrations=[integration],
         access_flows=[*copy.deepcopy(BASE_CONFIG["access_flows"]), COLLECTION_FLOW],
     )
+
+
+@pytest.fixture
+async def both(
+    slack: FakeSlack,
+    sqlite_url: str,
+    encryption_key: str,
+    openid: FakeOpenIdServer,
+    token_endpoint: FakeTokenEndpoint,
+    connector: FakeBotConnector,
+    atlas: FakeAtlas,
+    clock: ManualClock,
+) -> AsyncIterator[BothPlatforms]:
+    """Slack and Teams on one app whose ``prod-atlas`` is the real integration, over HTTP."""
+    settings = _settings(slack, sqlite_url, encryption_key, openid, token_endpoint, atlas)
     gatepass: Gatepass = await build(
         settings,
         clock=clock,
