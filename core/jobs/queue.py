@@ -47,7 +47,7 @@ from core.jobs.contract import (
     enqueue,
 )
 from core.jobs.retries import RetryRules
-from core.storage import audit, workers
+from core.storage import workers
 from core.storage.models import Job
 
 log = logging.getLogger("gatepass.jobs")
@@ -161,6 +161,9 @@ class Worker(RetryRules):
         """The heartbeat, and with it a round of the audit sequencer (off the hot path: only
         one worker at a time chains, the others skip)."""
         assert self.heartbeat is not None
+        # Imported here: the audit log queues webhook jobs, whose kinds build on this module.
+        from core.storage import audit
+
         while True:
             try:
                 await self.beat()
