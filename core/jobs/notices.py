@@ -235,7 +235,7 @@ class Notices:
         if not self.notifiers:
             return  # no chat platform is configured: nobody to tell
         view = await _view(ctx, OwnerCopies.of(job).request_id)
-        if view.status is not Status.ACTIVE:
+        if view.status is not Status.ACTIVE or not _owners_get_copies(ctx, view.flow):
             return
         holding = {r for r, _ in await _posted(ctx, view.id, APPROVAL, prefix=True)}
         skip = await _posted(ctx, view.id, OWNER_COPY)
@@ -297,3 +297,14 @@ def _updated_message(ctx: Context, view: RequestView, row: PostedMessage) -> Mes
     if kind in (Notice.EXPIRY_WARNING, Notice.READY):
         return requester_message(view, Notice(kind))
     return None
+
+
+def _owners_get_copies(ctx: Context, flow_name: str) -> bool:
+    """Whether the integration owners get a copy of each grant of the flow: not for a flow
+    that asks nobody (automatic; break-glass, whose owners get its review instead), nor for one
+    whose approvers are asked in a channel only (no DMs)."""
+    try:
+        flow = ctx.config.flow(flow_name)
+    except KeyError:
+        return False
+    return not flow.is_automatic and flow.break_glass is None and flow.notify_approvers != "channel"

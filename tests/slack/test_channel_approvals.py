@@ -136,7 +136,8 @@ async def test_the_first_decision_updates_the_channel_copy_and_every_dm(both: Ha
     await both.run_jobs()
     for approver in (BOB, CAROL):
         dm = both.dm_with(approver, request_id)
-        assert buttons(dm) == {}, shown(dm)
+        # Decided: no decision buttons; as integration owners they may revoke the access.
+        assert buttons(dm) == {ids.REVOKE_NOW: request_id}, shown(dm)
         assert "Approved by Bob Ray" in shown(dm)
     assert await both.status(request_id) is Status.ACTIVE
     final = shown(channel_copy(both))
@@ -200,7 +201,7 @@ async def test_a_decision_in_a_dm_updates_the_channel_copy_to_the_end(both: Harn
     message = channel_copy(both)
     assert buttons(message) == {}
     assert "Approved by Carol Lin" in shown(message)
-    assert buttons(both.dm_with(BOB, request_id)) == {}
+    assert buttons(both.dm_with(BOB, request_id)) == {ids.REVOKE_NOW: request_id}
     both.clock.advance(hours=2)  # past the hour it was granted for
     await both.run_jobs()
     await both.run_jobs()

@@ -187,7 +187,8 @@ async def test_the_first_decision_updates_the_channel_copy_and_every_dm(
     assert "Approved by Bob Ray" in card_text(final)
     for approver in (BOB, CAROL):
         dm = teams.current(teams.latest(approver, "Access request"))
-        assert card_verbs(dm) == [] and "Approved by Bob Ray" in card_text(dm)
+        # Decided: no decision buttons; as integration owners they may revoke the access.
+        assert card_verbs(dm) == ["access.revoke"] and "Approved by Bob Ray" in card_text(dm)
     late = await click_in_channel(teams, CAROL, "channel.deny", request_id, reason="no")
     assert "Bob Ray" in card_text(late["value"])
     assert await status_of(teams, request_id) is Status.ACTIVE
