@@ -8,8 +8,9 @@ on 127.0.0.1. Each round sends ``--invokes`` ``adaptiveCard/action`` invokes at 
 its own freshly minted valid token, and times each from the first byte sent to the invoke
 response read:
 
-- ``approve``: Approve on as many pending requests, by one approver. Gatepass decides each
-  (a database transaction, SQLite) and answers with the re-rendered card.
+- ``approve``: Approve on as many pending requests, by one approver. Gatepass checks each by
+  reading, answers with the card, then decides it (a database transaction, SQLite) and
+  replaces the card through the Bot Connector fake; the next round waits for those.
 - ``refresh``: the approval card's user-specific refresh on those requests (reads only).
 
 The bare bot's ``on_adaptive_card_invoke`` answers every invoke with a fixed card.
@@ -186,6 +187,7 @@ async def main(count: int, rounds: int) -> None:
                         results["approve"] += await fire(
                             http, teams.url, invokes(channel, "approval.approve", request_ids)
                         )
+                        await teams.settle()  # the decisions recorded after their answers
                 async with gatepass.ctx.store.reading() as session:
                     decided = (
                         await session.execute(sa.text("SELECT COUNT(*) FROM decisions"))

@@ -64,6 +64,11 @@ class GatepassTeamsBot(TeamsActivityHandler):
         self._late = late or LateAnswers()
         self._commands = Commands(ctx=ctx, cards=cards)
 
+    @property
+    def late(self) -> LateAnswers:
+        """The card actions answered before they were done, still running."""
+        return self._late
+
     # ------------------------------------------------------------------ identity
 
     async def _sender(self, turn_context: TurnContext, *, tell: bool = True) -> str | None:

@@ -128,6 +128,11 @@ class LateAnswers:
         except Exception as error:  # the person can look again (the card refreshes itself)
             log.warning("could not deliver a late Teams answer: %s", error)
 
+    async def settled(self) -> None:
+        """Until every late answer running now (and any they start) is delivered."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def drain(self, *, within: float = SHUTDOWN_GRACE) -> None:
         """Let the late answers still running finish (for a while) at shutdown."""
         if not self._tasks:

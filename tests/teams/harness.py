@@ -203,9 +203,8 @@ class TeamsHarness:
 
     async def settle(self) -> None:
         """Until the card actions answered before they were done have finished."""
-        close = self.gatepass.parts["teams"].close
-        assert close is not None
-        await close()
+        endpoint = self.gatepass.parts["teams"].wiring
+        await endpoint.bot.late.settled()
 
     async def post(self, activity: dict[str, Any], **options: Any) -> tuple[int, Any]:
         return await self.channel.post(self.url, activity, **options)
