@@ -3,12 +3,13 @@ own credentials, and say which fails and why (never a secret).
 
 The database (connect and ``SELECT 1``), Slack (``auth.test`` with the bot token), Teams (a
 token from the token endpoint and the OpenID metadata with its signing keys) and each Atlas
-integration (``bot.admin.online_problems``).
+integration (``bot.admin.online_problems``); and each webhook's URL, which must not redirect.
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from bot import admin
 from bot.health import DEFAULT_TIMEOUT, Check, database_check, first_line
@@ -68,6 +69,15 @@ def _teams_checks(settings: Settings) -> list[Check]:
     return [Check("teams token", token), Check("teams signing keys", signing_keys)]
 
 
+def _webhook_checks(settings: Settings) -> list[Check]:
+    from core.webhooks.sender import redirect_problem
+
+    return [
+        Check(f"webhook {hook.name}", partial(redirect_problem, hook))
+        for hook in settings.config.webhooks
+    ]
+
+
 async def _run(check: Check) -> str | None:
     try:
         problem = await asyncio.wait_for(check.probe(), DEFAULT_TIMEOUT * 2)
@@ -85,6 +95,7 @@ async def online_problems(settings: Settings) -> list[str]:
         checks = [database_check(store, settings.database_url)] if exists else []
         slack = _slack_check(settings)
         checks += ([slack] if slack is not None else []) + _teams_checks(settings)
+        checks += _webhook_checks(settings)
         found = await asyncio.gather(*(_run(check) for check in checks))
     finally:
         await store.close()

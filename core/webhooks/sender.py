@@ -120,3 +120,20 @@ async def send(
         time.monotonic() - started,
         retry_after=_retry_after(response),
     )
+
+
+async def redirect_problem(hook: WebhookConfig) -> str | None:
+    """``check-config --online``: ask the URL with an unsigned HEAD (no event, nothing for a
+    receiver to act on) and say why it cannot take deliveries: unreachable, or a redirect,
+    which a delivery never follows. Any other answer (405 included) is left to delivery."""
+    timeout = hook.timeout.total_seconds()
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            response = await client.head(hook.url)
+    except httpx.TimeoutException:
+        return f"no answer within {timeout:g}s"
+    except httpx.HTTPError as error:
+        return f"cannot connect: {str(error) or type(error).__name__}"
+    if 300 <= response.status_code < 400:
+        return _redirect_problem(hook.url, response)
+    return None

@@ -88,9 +88,17 @@ class WebhookReceiver:
         status = self._answers.pop(0) if self._answers else 200
         return web.Response(status=status, text="ok" if status < 300 else "receiver broke")
 
+    async def _head(self, _request: web.Request) -> web.Response:
+        """A HEAD is no delivery (not recorded): redirected like a POST, else 405 as a
+        receiver that only takes POSTs answers."""
+        if self._redirect is not None:
+            return web.Response(status=302, headers={"Location": self._redirect})
+        return web.Response(status=405)
+
     async def __aenter__(self) -> WebhookReceiver:
         application = web.Application()
         application.router.add_post(PATH, self._handle)
+        application.router.add_route("HEAD", PATH, self._head)
         self._runner = web.AppRunner(application)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -50,6 +50,24 @@ async def test_a_redirect_to_another_host_is_shown_as_a_failure(
     assert len(receiver.arrived) == 1
 
 
+async def test_check_config_online_names_a_webhook_that_redirects(
+    tmp_path: Path, sqlite_url: str, encryption_key: str, receiver: WebhookReceiver
+) -> None:
+    async with setup(tmp_path, sqlite_url, encryption_key, receiver.url) as rig:
+        # Atlas gets its secrets (and then is unreachable), so the online checks run at all.
+        rig.env.update(ATLAS_PUBLIC="public", ATLAS_PRIVATE="private")
+        _code, out, err = await rig.cli("check-config", "--online")
+        assert "webhook siem" not in out + err  # a receiver that only takes POSTs: fine
+        receiver.redirect_to("https://collector.elsewhere.example/hook")
+        code, out, err = await rig.cli("check-config", "--online")
+    assert code == 1
+    assert (
+        "webhook siem: HTTP 302: redirected to another host (collector.elsewhere.example); "
+        "redirects are never followed"
+    ) in out + err
+    assert receiver.arrived == []  # probed with HEAD only: no event was sent
+
+
 async def test_an_unknown_webhook_is_named(
     tmp_path: Path, sqlite_url: str, encryption_key: str, receiver: WebhookReceiver
 ) -> None:
