@@ -60,7 +60,10 @@ def kill_hard(process: subprocess.Popen[str]) -> None:
 
 
 async def approved_request(domain: Domain) -> str:
-    draft = Draft("prod-atlas", "database", "analytics", "read", timedelta(seconds=4), "incident")
+    # Longer than the takeover (the killed worker's 5 s heartbeat timeout and a process start):
+    # the window runs from the first worker's tentative start, so a shorter grant would end as
+    # the second worker takes it over, and never be seen active.
+    draft = Draft("prod-atlas", "database", "analytics", "read", timedelta(seconds=12), "incident")
     view = await requests.submit(
         domain.ctx, requester="alice@example.com", draft=draft, platform="slack"
     )
@@ -94,9 +97,13 @@ async def test_killed_worker_grant_and_revoke_still_happen_once(
 
     second = start_worker(url, tmp_path, encryption_key, slow=1.5)
     try:
-        await wait_until(lambda: _is(current, Status.ACTIVE))
+        # The takeover waits out the killed worker's heartbeat (5 s) and the retry's backoff.
+        try:
+            await wait_until(lambda: _is(current, Status.ACTIVE), timeout=30)
+        except AssertionError:
+            raise AssertionError(await _jobs_of(domain, request_id)) from None
         await wait_until(
-            lambda: any(e == "revoke-start" for _, e, _ in files.journal()), timeout=15
+            lambda: any(e == "revoke-start" for _, e, _ in files.journal()), timeout=20
         )
         kill_hard(second)
     finally:
@@ -117,6 +124,15 @@ async def test_killed_worker_grant_and_revoke_still_happen_once(
     assert files.accounts() == {}
     await assert_each_step_ran_once(domain, request_id)
     await domain.ctx.store.close()
+
+
+async def _jobs_of(domain: Domain, request_id: str) -> str:
+    async with domain.ctx.store.reading() as session:
+        query = "SELECT kind, state, attempts, locked_by, run_at, last_error FROM jobs"
+        rows = (await session.execute(sa.text(query))).all()
+        accounts = (await session.execute(sa.text("SELECT * FROM integration_accounts"))).all()
+        workers = (await session.execute(sa.text("SELECT * FROM workers"))).all()
+    return f"jobs={rows!r} accounts={accounts!r} workers={workers!r}"
 
 
 async def assert_each_step_ran_once(domain: Domain, request_id: str) -> None:
