@@ -25,6 +25,7 @@ from core.domain.channels import (
 from core.domain.ports import MessageRef, Notifier
 from core.domain.views import RequestView
 from core.storage.models import PostedMessage
+from core.storage.posted_messages import remember_copy
 
 log = logging.getLogger("gatepass.notify")
 
@@ -62,21 +63,6 @@ async def _served(ctx: Context, request_id: str, purpose: str) -> set[str]:
             )
         )
         return set(rows.scalars())
-
-
-async def _remember(ctx: Context, view: RequestView, purpose: str, ref: MessageRef) -> None:
-    async with ctx.store.transaction() as session:
-        session.add(
-            PostedMessage(
-                request_id=view.id,
-                recipient=recipient_of(ref.channel),
-                purpose=purpose,
-                platform=ref.platform,
-                channel=ref.channel,
-                message_id=ref.message_id,
-                posted_at=ctx.clock.now(),
-            )
-        )
 
 
 async def ask_in_channels(
@@ -119,7 +105,7 @@ async def ask_in_channels(
             )
             continue
         reached = True
-        await _remember(ctx, view, purpose, ref)
+        await remember_copy(ctx, view.id, recipient_of(ref.channel), purpose, ref)
     return reached
 
 

@@ -36,6 +36,7 @@ from core.jobs.kinds import (
 )
 from core.jobs.queue import JobKind
 from core.storage.models import Job, PostedMessage
+from core.storage.posted_messages import remember_copy
 from core.storage.request_views import load_view
 from core.use_cases import grants
 
@@ -49,7 +50,7 @@ class DeliveryFailed(Exception):
     """Some recipients could not be reached this time; the job retries just those."""
 
 
-async def _posted(
+async def posted_copies(
     ctx: Context, request_id: str, purpose: str, *, prefix: bool = False
 ) -> set[tuple[str, str]]:
     """Who holds a message of ``purpose`` (``prefix``: of any purpose starting so), where."""
@@ -65,23 +66,6 @@ async def _posted(
             )
         )
         return {(r, p) for r, p in rows.all()}
-
-
-async def _remember(
-    ctx: Context, request_id: str, recipient: str, purpose: str, ref: MessageRef
-) -> None:
-    async with ctx.store.transaction() as session:
-        session.add(
-            PostedMessage(
-                request_id=request_id,
-                recipient=recipient,
-                purpose=purpose,
-                platform=ref.platform,
-                channel=ref.channel,
-                message_id=ref.message_id,
-                posted_at=ctx.clock.now(),
-            )
-        )
 
 
 async def _view(ctx: Context, request_id: str) -> RequestView:
@@ -138,7 +122,7 @@ class Notices:
                 continue
             if ref is not None:
                 reached = True
-                await _remember(ctx, request_id, recipient, purpose, ref)
+                await remember_copy(ctx, request_id, recipient, purpose, ref)
         return reached
 
     async def to_approvers(self, ctx: Context, job: Job) -> None:
@@ -149,7 +133,7 @@ class Notices:
         if not view.is_pending:
             return
         purpose = APPROVAL if not notice.reminder else f"{APPROVAL}:{notice.round}"
-        skip = await _posted(ctx, view.id, purpose)
+        skip = await posted_copies(ctx, view.id, purpose)
         errors: list[str] = []
         reached_anyone = await channel_notices.ask_in_channels(
             ctx,
@@ -191,7 +175,7 @@ class Notices:
             return  # no chat platform is configured: nobody to tell
         notice = RequesterNotice.of(job)
         purpose = requester_purpose(notice)
-        if await _posted(ctx, notice.request_id, purpose):
+        if await posted_copies(ctx, notice.request_id, purpose):
             return
         view = await _view(ctx, notice.request_id)
         message = requester_message(view, notice.notice)
@@ -205,7 +189,7 @@ class Notices:
                 errors.append(f"{notifier.platform}: {type(error).__name__}: {error}")
                 continue
             if ref is not None:
-                await _remember(ctx, view.id, view.requester, purpose, ref)
+                await remember_copy(ctx, view.id, view.requester, purpose, ref)
                 return
         if errors:
             raise DeliveryFailed("; ".join(errors))
@@ -219,7 +203,7 @@ class Notices:
         integration = ctx.integration_config(view.integration)
         message = OwnerAlert(view, alert.problem)
         purpose = f"alert:{job.id}"
-        skip = await _posted(ctx, view.id, purpose)
+        skip = await posted_copies(ctx, view.id, purpose)
         errors: list[str] = []
         for owner in integration_owners(integration, ctx.directory):
             await self._send_everywhere(
@@ -237,8 +221,8 @@ class Notices:
         view = await _view(ctx, OwnerCopies.of(job).request_id)
         if view.status is not Status.ACTIVE or not _owners_get_copies(ctx, view.flow):
             return
-        holding = {r for r, _ in await _posted(ctx, view.id, APPROVAL, prefix=True)}
-        skip = await _posted(ctx, view.id, OWNER_COPY)
+        holding = {r for r, _ in await posted_copies(ctx, view.id, APPROVAL, prefix=True)}
+        skip = await posted_copies(ctx, view.id, OWNER_COPY)
         errors: list[str] = []
         for owner in grants.owners_of(ctx, view.integration):
             if owner in holding or owner == view.requester:

@@ -27,10 +27,11 @@ from core.domain.ports import MessageRef, Notifier
 from core.domain.views import RequestView
 from core.jobs.announcement_kinds import BreakGlassNotice, BreakGlassRemind, BreakGlassUpdate
 from core.jobs.kinds import Kind
-from core.jobs.notices import DeliveryFailed, Notices, _posted, _remember
+from core.jobs.notices import DeliveryFailed, Notices, posted_copies
 from core.jobs.queue import JobKind, enqueue
 from core.storage import audit
 from core.storage.models import Job, PostedMessage
+from core.storage.posted_messages import remember_copy
 from core.storage.request_views import load_view
 from core.use_cases.break_glass import review_state, reviewers
 from core.use_cases.requests import SYSTEM
@@ -100,7 +101,7 @@ class BreakGlassNotices(Notices):
         if not step.reminder:
             await self._broadcast(ctx, view, state, errors)
         purpose = REVIEW if not step.reminder else f"{REVIEW}:{step.round}"
-        skip = await _posted(ctx, view.id, purpose)
+        skip = await posted_copies(ctx, view.id, purpose)
         for owner in reviewers(ctx, view):
             message = ReviewRequested(view, state, owner, reminder=step.reminder)
             await self._send_everywhere(
@@ -112,7 +113,7 @@ class BreakGlassNotices(Notices):
     async def _broadcast(
         self, ctx: Context, view: RequestView, state: ReviewState, errors: list[str]
     ) -> None:
-        done = await _posted(ctx, view.id, BROADCAST)
+        done = await posted_copies(ctx, view.id, BROADCAST)
         by_platform = {n.platform: n for n in self.notifiers}
         for platform, channel in _channels(ctx, view):
             notifier = by_platform.get(platform)
@@ -129,7 +130,7 @@ class BreakGlassNotices(Notices):
                 errors.append(f"{platform} channel {channel}: {type(error).__name__}: {error}")
                 continue
             if ref is not None:
-                await _remember(ctx, view.id, channel, BROADCAST, ref)
+                await remember_copy(ctx, view.id, channel, BROADCAST, ref)
 
     async def update_copies(self, ctx: Context, job: Job) -> None:
         """Every broadcast and review request of the use, re-rendered as reviewed."""
