@@ -106,6 +106,8 @@ class Rig:
     data: dict[str, Any]
     env: dict[str, str]
     processes: list[GatepassProcess] = field(default_factory=list)
+    serve_urls: list[str] = field(default_factory=list)  # each serve's Slack events URL
+    existing: set[str] = field(default_factory=set)  # Atlas's users before the benchmark
     ends: dict[str, datetime] = field(default_factory=dict)  # username -> grant end
 
     @property
@@ -130,7 +132,26 @@ class Rig:
             path.write_text(yaml.safe_dump(data))
         process = await launch(command, path, self.env, port=port)
         self.processes.append(process)
+        if port:
+            self.serve_urls.append(f"http://127.0.0.1:{port}/slack/events")
         return process
+
+    def use_slack(self, api_url: str, *, bot_token: str, signing_secret: str) -> None:
+        """Every process (workers too: they post the DMs) talks to the Slack Web API at
+        ``api_url``; a ``serve`` also answers Slack's requests signed with ``signing_secret``."""
+        self.data["slack"] = {
+            "bot_token": "env:SLACK_BOT_TOKEN",
+            "signing_secret": "env:SLACK_SIGNING_SECRET",
+            "api_url": api_url,
+        }
+        self.env.update(SLACK_BOT_TOKEN=bot_token, SLACK_SIGNING_SECRET=signing_secret)
+        self.path.write_text(yaml.safe_dump(self.data))
+
+    def granted(self) -> int:
+        """Database users Atlas holds that the benchmark did not make: the grants of the
+        requests approved meanwhile."""
+        users = self.atlas.users.get(PROJECT_ID, {})
+        return sum(1 for name in users if name not in self.ends and name not in self.existing)
 
     async def stop(self) -> None:
         for process in self.processes:
@@ -140,8 +161,9 @@ class Rig:
         """Username -> times Atlas removed (or narrowed) it: DELETEs answered 204."""
         calls: dict[str, list[float]] = {}
         for call in self.atlas.calls("DELETE", USERS_PATH):
-            if call.status == 204:
-                calls.setdefault(call.path.rsplit("/", 1)[1], []).append(call.at)
+            name = call.path.rsplit("/", 1)[1]
+            if call.status == 204 and name in self.ends:  # not a grant made meanwhile
+                calls.setdefault(name, []).append(call.at)
         return calls
 
     def figures(self, since: float) -> dict[str, Any]:
@@ -246,8 +268,8 @@ async def quiet_periodic(ctx: Any) -> None:
     async with ctx.store.transaction() as session:
         await session.execute(
             sa.update(Job)
-            .where(Job.kind.in_(["sync", "reconcile", "refresh"]))
-            .values(state="done")  # type: ignore[attr-defined]
+            .where(Job.kind.in_(["sync", "reconcile", "refresh"]))  # type: ignore[attr-defined]
+            .values(state="done")
         )
 
 
@@ -281,7 +303,7 @@ def make_rig(
         PYTHONPATH=str(tree or ROOT),
     )
     env.pop("GATEPASS_DATABASE_URL", None)
-    rig = Rig(atlas, url, folder, data, env)
+    rig = Rig(atlas, url, folder, data, env, existing=set(atlas.users.get(PROJECT_ID, {})))
     subprocess.run(
         [sys.executable, "-m", "bot.cli", "db", "upgrade", "--config", str(rig.path)],
         cwd=folder,

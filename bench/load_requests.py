@@ -17,9 +17,9 @@ import yaml
 
 from core.config.schema import parse_config
 from core.config.settings import resolve_settings
+from core.domain.request_form import Draft
 from core.runtime import build_context
 from core.use_cases import admin, approvals, requests
-from core.use_cases.eligibility import Draft
 
 INTEGRATION = "bench-atlas"
 

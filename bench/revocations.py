@@ -7,7 +7,19 @@ minute per project: ≈ 83 database-user calls a second).
     .venv/bin/python -m bench.revocations --database postgres ...
 
 ``--processes serve,serve,worker,worker --requests 300 --database postgres``: several
-processes (each ``serve`` runs its worker) while requests are submitted and approved.
+processes (each ``serve`` runs its worker) while requests are submitted and approved by a
+process calling the use cases (``bench.load_requests``). With ``--through slack`` the requests
+go through Slack instead: every process's Slack Web API is a fake in this process
+(``bench.slack_rig``), and ``bench.slack_load`` plays ``--concurrency`` people at a time, each
+opening the request modal, filling it, submitting it, and the approver's Approve click, as
+signed HTTP requests sent round-robin to the ``serve`` processes. The figures add the ack
+latencies by kind of interaction, the acks over 3 s (goal 0), the grants that reached Atlas,
+each process's CPU, the PostgreSQL backends' CPU and this process's CPU share (the fakes'). The
+full run (on a quiet machine; goals: revoke lateness max ≤ 3 s, no ack over 3 s):
+
+    .venv/bin/python -m bench.revocations --database postgres --scenario spread \
+        --count 2000 --spread 120 --processes serve,serve,worker,worker \
+        --through slack --requests 1000 --concurrency 20
 
 ``burst``: every grant ends in the same second; the figures are the time to drain them, the
 share of Atlas's rate budget used, and whether any was revoked twice (goal: 5,000 in ≤ 70 s,
@@ -20,11 +32,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from bench.atlas_rig import (
     Rig,
@@ -37,49 +53,88 @@ from bench.atlas_rig import (
     print_figures,
     quiet_periodic,
 )
+from bench.postgres_cpu import PostgresCpu
+from bench.slack_rig import discover, slack_load, slack_side
+from bench.slack_watch import SlackWatch
+from tests.support.gatepass_process import GatepassProcess
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    with database(args.database) as (url, folder):
-        async with fake_atlas(latency=args.latency, users=args.count) as atlas:
-            rig = make_rig(atlas, url, folder, tree=args.tree, people=args.count + args.requests)
-            ctx = rig.context()
-            lead = 8.0 + args.count / 1000  # the worker starts before the first end
-            first = datetime.now(UTC) + timedelta(seconds=lead)
-            if args.scenario == "burst":
-                ends = [first] * args.count
-            else:
-                ends = [
-                    first + timedelta(seconds=args.spread * i / args.count)
-                    for i in range(args.count)
-                ]
-            await insert_grants(rig, ctx.store, ends)
-            await quiet_periodic(ctx)
-            await ctx.store.close()
-            processes = [await rig.start(name, index=i) for i, name in enumerate(args.processes)]
-            await asyncio.sleep(max(0.0, first.timestamp() - time.time()))
-            cpu_before, began = sum(cpu_seconds(p.process.pid) for p in processes), time.time()
-            deadline = began + args.spread + args.timeout
-            load_done = asyncio.create_task(request_load(rig, args.count, args.requests))
-            while len(rig.removals()) < args.count and time.time() < deadline:
-                await asyncio.sleep(0.2)
-            cpu = sum(cpu_seconds(p.process.pid) for p in processes) - cpu_before
-            granted = await load_done
-            await asyncio.sleep(1.0)  # a revoke running twice would show now
-            figures = rig.figures(first.timestamp())
-            await rig.stop()
-    figures["requests_approved_meanwhile"] = granted
-    figures["worker_cpu_s"] = cpu
-    figures["worker_cpu_ms_per_revoke"] = 1000 * cpu / max(1, figures["revoked"])
+    async with contextlib.AsyncExitStack() as stack:
+        url, folder = stack.enter_context(database(args.database))
+        atlas = await stack.enter_async_context(fake_atlas(latency=args.latency, users=args.count))
+        rig = make_rig(atlas, url, folder, tree=args.tree, people=args.count + args.requests)
+        watch = await stack.enter_async_context(slack_side(rig, args))
+        ctx = rig.context()
+        await quiet_periodic(ctx)
+        if args.through == "slack":  # the modal offers discovered resources only
+            await discover(rig)
+        processes = [await rig.start(name, index=i) for i, name in enumerate(args.processes)]
+        first = await insert_ends(rig, ctx, args)
+        await ctx.store.close()
+        await asyncio.sleep(max(0.0, first.timestamp() - time.time()))
+        postgres = PostgresCpu(make_url(url).database or "")
+        figures = await measure(rig, processes, postgres, watch, args)
+        figures.update(rig.figures(first.timestamp()))
+        await rig.stop()
     figures["load"] = load()
     return figures
 
 
-async def request_load(rig: Rig, first: int, count: int) -> int:
+async def measure(
+    rig: Rig,
+    processes: list[GatepassProcess],
+    postgres: PostgresCpu,
+    watch: SlackWatch | None,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """From the first end: the load meanwhile, until every grant ended was revoked and every
+    request approved reached Atlas; the CPU each process spent in that time."""
+    cpu_before, began = [cpu_seconds(p.process.pid) for p in processes], time.time()
+    own_before = cpu_seconds(os.getpid())
+    postgres.start()
+    deadline = began + args.spread + args.timeout
+    if watch is None:
+        load_done = asyncio.create_task(request_load(rig, args.count, args.requests))
+    else:
+        load_done = asyncio.create_task(slack_load(rig, watch, args))
+    while len(rig.removals()) < args.count and time.time() < deadline:
+        await asyncio.sleep(0.2)
+    figures = await load_done
+    approved = figures.get("approved", figures.get("requests_approved_meanwhile", 0))
+    while rig.granted() < approved and time.time() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)  # a revoke running twice would show now
+    cpu = [cpu_seconds(p.process.pid) - b for p, b in zip(processes, cpu_before, strict=True)]
+    wall = time.time() - began
+    figures["granted"] = rig.granted()
+    figures.update(postgres.stop())
+    figures["bench_process_cpu_share"] = (cpu_seconds(os.getpid()) - own_before) / wall
+    figures["measured_s"] = wall
+    names = [f"{p.command}#{i}" for i, p in enumerate(processes)]
+    figures["process_cpu_s"] = {n: round(s, 2) for n, s in zip(names, cpu, strict=True)}
+    figures["worker_cpu_s"] = sum(cpu)
+    figures["worker_cpu_ms_per_revoke"] = 1000 * sum(cpu) / max(1, args.count)
+    return figures
+
+
+async def insert_ends(rig: Rig, ctx: Any, args: argparse.Namespace) -> datetime:
+    """The grants ending (``--scenario``), inserted once the processes run; the first end."""
+    lead = 3.0 + args.count / 500  # the inserts are done before the first end
+    first = datetime.now(UTC) + timedelta(seconds=lead)
+    if args.scenario == "burst":
+        ends = [first] * args.count
+    else:
+        ends = [first + timedelta(seconds=args.spread * i / args.count) for i in range(args.count)]
+    await insert_grants(rig, ctx.store, ends)
+    return first
+
+
+async def request_load(rig: Rig, first: int, count: int) -> dict[str, Any]:
     """``count`` requests submitted and approved meanwhile, by a process of the benchmarked
     tree (``bench.load_requests``)."""
     if not count:
-        return 0
+        return {"requests_approved_meanwhile": 0}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -91,7 +146,7 @@ async def request_load(rig: Rig, first: int, count: int) -> int:
         env=rig.env,
     )
     await process.wait()
-    return count if process.returncode == 0 else -1
+    return {"requests_approved_meanwhile": count if process.returncode == 0 else -1}
 
 
 def main() -> None:
@@ -113,13 +168,21 @@ def main() -> None:
     parser.add_argument(
         "--requests", type=int, default=0, help="requests submitted and approved meanwhile"
     )
+    parser.add_argument(
+        "--through",
+        choices=["core", "slack"],
+        default="core",
+        help="core: the load calls the use cases; slack: signed Slack requests to each serve",
+    )
+    parser.add_argument("--concurrency", type=int, default=20, help="people at a time (slack)")
     parser.add_argument("--tree", type=Path, default=None, help="run gatepass from this checkout")
     args = parser.parse_args()
     print(f"load before: {load()}")
     figures = asyncio.run(run(args))
     title = (
         f"{args.scenario}: {args.count} grants, spread {args.spread:.0f}s, "
-        f"Atlas latency {args.latency * 1000:.0f} ms, {args.database}"
+        f"Atlas latency {args.latency * 1000:.0f} ms, {args.database}, "
+        f"{args.requests} requests through {args.through} by {','.join(args.processes)}"
     )
     print_figures(title, figures)
 
