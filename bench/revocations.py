@@ -53,6 +53,7 @@ from bench.atlas_rig import (
     print_figures,
     quiet_periodic,
 )
+from bench.loop_lag import LoopLag
 from bench.postgres_cpu import PostgresCpu
 from bench.slack_rig import discover, slack_load, slack_side
 from bench.slack_watch import SlackWatch
@@ -91,8 +92,9 @@ async def measure(
     """From the first end: the load meanwhile, until every grant ended was revoked and every
     request approved reached Atlas; the CPU each process spent in that time."""
     cpu_before, began = [cpu_seconds(p.process.pid) for p in processes], time.time()
-    own_before = cpu_seconds(os.getpid())
+    own_before, lag = cpu_seconds(os.getpid()), LoopLag()
     postgres.start()
+    lag.start()
     deadline = began + args.spread + args.timeout
     if watch is None:
         load_done = asyncio.create_task(request_load(rig, args.count, args.requests))
@@ -109,6 +111,7 @@ async def measure(
     wall = time.time() - began
     figures["granted"] = rig.granted()
     figures.update(postgres.stop())
+    figures.update(lag.stop())
     figures["bench_process_cpu_share"] = (cpu_seconds(os.getpid()) - own_before) / wall
     figures["measured_s"] = wall
     names = [f"{p.command}#{i}" for i, p in enumerate(processes)]
