@@ -249,12 +249,26 @@ async def revoke_run(
             figures[f"slack_{method}_per_revoke"] = (
                 after[method] - before.get(method, 0)
             ) / revoked
-        figures["slack_calls_per_revoke"] = (sum(after.values()) - sum(before.values())) / revoked
+        figures["slack_calls_per_revoke"] = (
+            sum(after.values()) - sum(before.values()) - after["repeated chat.update"]
+        ) / revoked
+        figures["jobs_run_more_than_once"] = await jobs_retried(ctx.store)
         await slack.close()
     figures["load"] = os.getloadavg()
     for c in pools:
         await c.store.close()
     return figures
+
+
+async def jobs_retried(store: Store) -> int:
+    async with store.reading() as session:
+        return int(
+            (
+                await session.execute(
+                    sa.select(sa.func.count()).select_from(Job).where(Job.attempts > 1)
+                )
+            ).scalar_one()
+        )
 
 
 async def until_done(store: Store, integration: RevokeClock, total: int) -> None:

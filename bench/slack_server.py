@@ -5,7 +5,8 @@ benchmark measures is Gatepass's, not the fake's.
 
 It adds the users ``U{i:08d}`` (``person{i}@example.com``) and ``U0OWNER``
 (``owner@example.com``), prints its API URL and bot token, then answers each line ``count`` on
-its standard input with the calls it answered so far, by method, as one line of JSON. It stops
+its standard input with the calls it answered so far, by method (and how many updates
+went to a copy already updated), as one line of JSON. It stops
 at the end of its input.
 """
 
@@ -39,6 +40,8 @@ async def serve(people: int) -> None:
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             if line.strip() == "count":
                 counts = Counter(call.method for call in slack.calls)
+                copies = Counter((c["channel"], c["ts"]) for c in slack.calls_to("chat.update"))
+                counts["repeated chat.update"] = sum(n - 1 for n in copies.values())
                 print(json.dumps(dict(counts)), flush=True)
 
 

@@ -97,14 +97,18 @@ async def _load(ctx: Context, request_ids: set[str]) -> Loaded:
 async def _in_order(
     groups: Iterable[list[Job]], run: Callable[[Job], Awaitable[Outcome]]
 ) -> dict[int, Outcome]:
-    """Run each group's jobs one after the other, the groups concurrently (bounded)."""
+    """Run each group's jobs one after the other, the groups concurrently (bounded). A job
+    that breaks fails alone: the others' messages are out, and must be recorded."""
     slots = asyncio.Semaphore(IN_FLIGHT)
     outcomes: dict[int, Outcome] = {}
 
     async def one_group(jobs: list[Job]) -> None:
         for job in jobs:
             async with slots:
-                outcomes[id(job)] = await run(job)
+                try:
+                    outcomes[id(job)] = await run(job)
+                except Exception as error:  # handed to the retry rules with the others' kept
+                    outcomes[id(job)] = Outcome(errors=[f"{type(error).__name__}: {error}"])
 
     await asyncio.gather(*(one_group(jobs) for jobs in groups))
     return outcomes
