@@ -13,14 +13,26 @@ import pytest
 import sqlalchemy as sa
 
 from bot.slack.blocks import render
+from bot.teams.install import install as install_teams
 from core.domain.notices import Notice, requester_message
 from core.jobs.kinds import Kind
 from core.storage.models import Job, PostedMessage
 from core.storage.request_views import load_view
 from tests.fakes.slack import FakeSlack
+from tests.fakes.teams import FakeBotConnector, FakeMember, FakeOpenIdServer, FakeTokenEndpoint
+from tests.fakes.teams_channel import FakeTeamsChannel
 from tests.jobs.test_lean_revoke import Counts, active_grants
 from tests.slack.harness import Harness, slack_config, start_harness
+from tests.support.clock import ManualClock
 from tests.support.domain import Domain, make_domain
+from tests.support.memory_integration import MemoryIntegration
+from tests.teams.harness import (
+    TeamsHarness,
+    card_of,
+    card_text,
+    start_gatepass,
+    teams_settings,
+)
 
 GRANTS = 20
 OWNER_ID, OWNER = "U0BOB", "bob@example.com"
@@ -102,7 +114,7 @@ def ended_dms(harness: Harness, index: int) -> list[dict[str, Any]]:
     return [m for m in harness.dm(user_id(index))[1:]]
 
 
-async def job_states(harness: Harness) -> Counter[tuple[str, str]]:
+async def job_states(harness: Harness | TeamsHarness) -> Counter[tuple[str, str]]:
     async with harness.ctx.store.reading() as session:
         rows = (await session.execute(sa.select(Job.kind, Job.state))).all()
     return Counter((kind, state) for kind, state in rows)
@@ -237,3 +249,55 @@ async def test_a_batch_of_notices_takes_two_transactions(domain: Domain) -> None
         f"person{i}@example.com" for i in range(GRANTS)
     )
     assert sorted(ref.message_id for ref, _ in domain.chat.updated) == sorted(f"m{i}" for i in ids)
+
+
+# ------------------------------------------------------------------ on Teams
+
+
+def member(index: int) -> FakeMember:
+    return FakeMember(
+        id=f"29:1p{index:04d}",
+        name=f"Person {index}",
+        aad_object_id=f"00000000-0000-4000-8001-{index:012d}",
+        email=person(index),
+    )
+
+
+@pytest.fixture
+async def teams(postgres_url: str, encryption_key: str) -> AsyncIterator[TeamsHarness]:
+    with FakeOpenIdServer() as openid, FakeTokenEndpoint() as tokens:
+        async with FakeBotConnector(tokens=tokens) as connector:
+            for i in range(GRANTS):
+                connector.add_member(member(i))
+            settings = teams_settings(
+                database_url=postgres_url,
+                encryption_key=encryption_key,
+                openid=openid,
+                tokens=tokens,
+                directory=many_people(),
+            )
+            clock, atlas = ManualClock(), MemoryIntegration("prod-atlas")
+            gatepass, runner, base_url = await start_gatepass(
+                settings, clock=clock, atlas=atlas, platforms=[install_teams]
+            )
+            channel = FakeTeamsChannel(openid=openid, connector=connector)
+            yield TeamsHarness(gatepass, clock, atlas, connector, channel, base_url)
+            await runner.cleanup()
+            await gatepass.ctx.store.close()
+
+
+async def test_every_requester_on_teams_gets_one_card(teams: TeamsHarness) -> None:
+    for i in range(GRANTS):
+        assert await teams.install(member(i)) in (200, 201)
+    worker = teams.gatepass.worker
+    assert worker is not None
+    domain = Domain(teams.ctx, teams.clock, teams.atlas, None, worker)  # type: ignore[arg-type]
+    ids = await active_grants(domain, GRANTS)
+    before = {i: len(teams.sent_to(member(i))) for i in range(GRANTS)}
+    await teams.run_jobs()
+    for i in range(GRANTS):
+        cards = teams.sent_to(member(i))[before[i] :]
+        assert len(cards) == 1 and cards[0].attachments
+        assert ids[i] in card_text(card_of(cards[0].activity))
+    states = await job_states(teams)
+    assert states[(Kind.NOTIFY_REQUESTER, "done")] == GRANTS
