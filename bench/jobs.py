@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bench import chat_rig
+from bench.job_counts import Counts, jobs_retried, stored_counts
 from core.config.schema import parse_config
 from core.config.secrets import SecretValue
 from core.context import Context
@@ -157,48 +158,9 @@ async def insert_grants(store: Store, ends: list[datetime]) -> None:
             await session.execute(sa.insert(Job), [j for _, _, j in rows])
 
 
-class Counts:
-    """SQL statements and committed transactions of the engines it watches."""
-
-    def __init__(self) -> None:
-        self.statements = 0
-        self.transactions = 0
-
-    def watch(self, store: Store) -> None:
-        for engine in (store.engine, store.reader):
-            if engine is None:
-                continue
-            sa.event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
-            sa.event.listen(engine.sync_engine, "commit", self._commit)
-
-    def _statement(self, *_args: Any) -> None:
-        self.statements += 1
-
-    def _commit(self, *_args: Any) -> None:
-        self.transactions += 1
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-async def stored_counts(store: Store) -> tuple[int, int]:
-    """Requests expired, and jobs still queued."""
-    async with store.reading() as session:
-        expired = (
-            await session.execute(
-                sa.select(sa.func.count())
-                .select_from(AccessRequest)
-                .where(AccessRequest.status == "expired")
-            )
-        ).scalar_one()
-        left = (
-            await session.execute(
-                sa.select(sa.func.count()).select_from(Job).where(Job.state == "queued")
-            )
-        ).scalar_one()
-    return expired, left
 
 
 async def revoke_run(
@@ -243,6 +205,8 @@ async def revoke_run(
     figures["statements_per_revoke"] = counts.statements / revoked
     figures["transactions_per_revoke"] = counts.transactions / revoked
     figures["cpu_ms_per_revoke"] = 1000 * cpu / revoked
+    for table, count in counts.by_table.most_common(8):
+        figures[f"statements_on_{table}_per_revoke"] = count / revoked
     if slack is not None:
         after = await slack.calls()
         for method in sorted(after):
@@ -258,17 +222,6 @@ async def revoke_run(
     for c in pools:
         await c.store.close()
     return figures
-
-
-async def jobs_retried(store: Store) -> int:
-    async with store.reading() as session:
-        return int(
-            (
-                await session.execute(
-                    sa.select(sa.func.count()).select_from(Job).where(Job.attempts > 1)
-                )
-            ).scalar_one()
-        )
 
 
 async def until_done(store: Store, integration: RevokeClock, total: int) -> None:
