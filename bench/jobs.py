@@ -8,7 +8,10 @@
    revokes them through an instant in-memory integration; the figures are the lateness of each
    revoke call (call time minus the grant's end), throughput, and duplicate revokes.
    It also counts, per revoke, the SQL statements, the transactions and the CPU the whole
-   process spent (the notices each end queues included).
+   process spent (the notices each end queues included). With ``--chat slack`` the notices
+   talk to the fake Slack Web API (its own process, on loopback; ``bench.chat_rig``): each
+   grant has a receipt and an owner's approval copy posted, and the figures include the
+   notices' work and the Slack calls per revoke (use fewer grants: e.g. 500 and 500).
 2. The cost of one claim with 1,000 and with ``--claim-rows`` (default 1,000,000) jobs queued
    for later, as a ratio (the due-job index should keep it flat).
 """
@@ -30,6 +33,8 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from bench import chat_rig
+from bench.job_counts import Counts, jobs_retried, stored_counts
 from core.config.schema import parse_config
 from core.config.secrets import SecretValue
 from core.context import Context
@@ -83,9 +88,11 @@ def database_url(kind: str, folder: Path) -> tuple[str, Any]:
     return url, lambda: databases.drop_database(url)
 
 
-def context(url: str, integration: RevokeClock, *, store: Store | None = None) -> Context:
-    """One replica's context; its worker listens to its doorbell."""
-    config = parse_config(CONFIG)
+def context(
+    url: str, integration: RevokeClock, *, store: Store | None = None, people: int = 0
+) -> Context:
+    """One replica's context; its worker listens to its doorbell (``people``: a directory)."""
+    config = parse_config({**CONFIG, "directory": chat_rig.directory(people)} if people else CONFIG)
     return Context(
         config=config,
         directory=ConfigDirectory(config.directory),
@@ -151,89 +158,91 @@ async def insert_grants(store: Store, ends: list[datetime]) -> None:
             await session.execute(sa.insert(Job), [j for _, _, j in rows])
 
 
-class Counts:
-    """SQL statements and committed transactions of the engines it watches."""
-
-    def __init__(self) -> None:
-        self.statements = 0
-        self.transactions = 0
-
-    def watch(self, store: Store) -> None:
-        for engine in (store.engine, store.reader):
-            if engine is None:
-                continue
-            sa.event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
-            sa.event.listen(engine.sync_engine, "commit", self._commit)
-
-    def _statement(self, *_args: Any) -> None:
-        self.statements += 1
-
-    def _commit(self, *_args: Any) -> None:
-        self.transactions += 1
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def stored_counts(store: Store) -> tuple[int, int]:
-    """Requests expired, and jobs still queued."""
-    async with store.reading() as session:
-        expired = (
-            await session.execute(
-                sa.select(sa.func.count())
-                .select_from(AccessRequest)
-                .where(AccessRequest.status == "expired")
-            )
-        ).scalar_one()
-        left = (
-            await session.execute(
-                sa.select(sa.func.count()).select_from(Job).where(Job.state == "queued")
-            )
-        ).scalar_one()
-    return expired, left
-
-
 async def revoke_run(
-    url: str, *, grants: int, burst: int, spread: float, workers: int
+    url: str, *, grants: int, burst: int, spread: float, workers: int, chat: str = "none"
 ) -> dict[str, Any]:
     integration = RevokeClock()
-    ctx = context(url, integration)
-    lead = 3.0 + (grants + burst) / 20000  # time to insert before the first expiry
+    total = grants + burst
+    people = total if chat == "slack" else 0
+    ctx = context(url, integration, people=people)
+    lead = 3.0 + total / 20000 + (total / 200 if people else 0)  # time to insert and seed
     t0 = datetime.now(UTC) + timedelta(seconds=lead)
     ends = [t0 + timedelta(seconds=spread * i / max(1, grants)) for i in range(grants)]
     burst_at = t0 + timedelta(seconds=spread + 2)
     ends += [burst_at] * burst
     await insert_grants(ctx.store, ends)
-    pools = [ctx] + [context(url, integration) for _ in range(workers - 1)]
+    pools = [ctx] + [context(url, integration, people=people) for _ in range(workers - 1)]
+    slack = await chat_rig.SlackRig(people).start() if people else None
+    if slack is not None:
+        await slack.seed(ctx.store, [f"B{i:09d}" for i in range(total)])
+    before = await slack.calls() if slack is not None else {}
     counts = Counts()
     for c in pools:
         counts.watch(c.store)
-    kinds = job_kinds(())
-    runners = [Worker(c, kinds, poll_interval=0.05) for c in pools]
+    runners = [
+        Worker(c, job_kinds([slack.notifier(c)] if slack else ()), poll_interval=0.05)
+        for c in pools
+    ]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(r.run(stop)) for r in runners]
-    total = grants + burst
-    started = time.time()
     cpu = time.process_time()
-    while len({g for g, _ in integration.calls}) < total and time.time() - started < 1800:
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(1.0)  # the notices the last ends queued
+    await until_done(ctx.store, integration, total)
+    if slack is not None:
+        await slack.drain()
     stop.set()
     await asyncio.gather(*tasks)
     cpu = time.process_time() - cpu
-    end_of = dict(zip((f"B{i:09d}" for i in range(total)), ends, strict=True))
+    figures = lateness_figures(integration, ends, burst_at)
+    revoked = max(1, int(figures["revoked"]))
+    figures["expired_in_db"], figures["jobs_still_queued_at_the_end"] = await stored_counts(
+        ctx.store
+    )
+    figures["statements_per_revoke"] = counts.statements / revoked
+    figures["transactions_per_revoke"] = counts.transactions / revoked
+    figures["cpu_ms_per_revoke"] = 1000 * cpu / revoked
+    for table, count in counts.by_table.most_common(8):
+        figures[f"statements_on_{table}_per_revoke"] = count / revoked
+    if slack is not None:
+        after = await slack.calls()
+        for method in sorted(after):
+            figures[f"slack_{method}_per_revoke"] = (
+                after[method] - before.get(method, 0)
+            ) / revoked
+        figures["slack_calls_per_revoke"] = (
+            sum(after.values()) - sum(before.values()) - after["repeated chat.update"]
+        ) / revoked
+        figures["jobs_run_more_than_once"] = await jobs_retried(ctx.store)
+        await slack.close()
+    figures["load"] = os.getloadavg()
+    for c in pools:
+        await c.store.close()
+    return figures
+
+
+async def until_done(store: Store, integration: RevokeClock, total: int) -> None:
+    """Every grant revoked and every job it queued run (half an hour at most)."""
+    started = time.time()
+    while len({g for g, _ in integration.calls}) < total and time.time() - started < 1800:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)  # the notices the last ends queued
+    while (await stored_counts(store))[1] and time.time() - started < 1800:
+        await asyncio.sleep(0.2)
+
+
+def lateness_figures(
+    integration: RevokeClock, ends: list[datetime], burst_at: datetime
+) -> dict[str, Any]:
+    end_of = dict(zip((f"B{i:09d}" for i in range(len(ends))), ends, strict=True))
     lateness = [called - end_of[g].timestamp() for g, called in integration.calls]
     burst_calls = [called for g, called in integration.calls if end_of[g] == burst_at]
     counts_by_grant = Counter(g for g, _ in integration.calls)
-    expired, left = await stored_counts(ctx.store)
-    for c in pools:
-        await c.store.close()
     return {
-        "jobs_still_queued_at_the_end": left,
         "revoked": len(counts_by_grant),
-        "expired_in_db": expired,
         "duplicates": sum(c - 1 for c in counts_by_grant.values()),
         "lateness_p50_s": statistics.median(lateness),
         "lateness_p99_s": percentile(lateness, 0.99),
@@ -241,10 +250,6 @@ async def revoke_run(
         "burst_lateness_p99_s": percentile([c - burst_at.timestamp() for c in burst_calls], 0.99),
         "burst_throughput_per_s": len(burst_calls)
         / max(1e-9, max(burst_calls) - burst_at.timestamp()),
-        "statements_per_revoke": counts.statements / max(1, len(counts_by_grant)),
-        "transactions_per_revoke": counts.transactions / max(1, len(counts_by_grant)),
-        "cpu_ms_per_revoke": 1000 * cpu / max(1, len(counts_by_grant)),
-        "load": os.getloadavg(),
     }
 
 
@@ -313,14 +318,22 @@ async def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--claim-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--chat", choices=["none", "slack"], default="none", help="the platform notices go to"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url, drop = database_url(args.database, Path(folder))
         try:
             await migrations.upgrade_async(url)
-            print(f"database: {args.database}, workers: {args.workers}")
+            print(f"database: {args.database}, workers: {args.workers}, chat: {args.chat}")
             figures = await revoke_run(
-                url, grants=args.grants, burst=args.burst, spread=args.spread, workers=args.workers
+                url,
+                grants=args.grants,
+                burst=args.burst,
+                spread=args.spread,
+                workers=args.workers,
+                chat=args.chat,
             )
             for key, value in figures.items():
                 print(f"  {key}: {value:.3f}" if isinstance(value, float) else f"  {key}: {value}")

@@ -23,6 +23,7 @@ from core.jobs import (
     escalation,
     granting,
     holding,
+    notices_batch,
     passwords,
     windows,
 )
@@ -335,4 +336,10 @@ STEPS: dict[str, JobKind] = {
 
 def job_kinds(notifiers: Sequence[Notifier]) -> dict[str, JobKind]:
     """Every job kind's handler; the notice jobs send through ``notifiers``."""
-    return {**STEPS, **Notices(notifiers).kinds(), **BreakGlassNotices(notifiers).kinds()}
+    notices = Notices(notifiers)
+    return {
+        **STEPS,
+        **notices.kinds(),
+        **notices_batch.batched(notices),
+        **BreakGlassNotices(notifiers).kinds(),
+    }

@@ -166,7 +166,7 @@ class Notices:
         if errors:
             raise DeliveryFailed("; ".join(errors))
 
-    def _requester_notifiers(self, view: RequestView) -> list[Notifier]:
+    def requester_notifiers(self, view: RequestView) -> list[Notifier]:
         """The platform where they asked first, then the others as a fallback."""
         return sorted(self.notifiers, key=lambda n: n.platform != view.platform)
 
@@ -175,12 +175,21 @@ class Notices:
             return  # no chat platform is configured: nobody to tell
         notice = RequesterNotice.of(job)
         purpose = requester_purpose(notice)
-        if await posted_copies(ctx, notice.request_id, purpose):
-            return
-        view = await _view(ctx, notice.request_id)
+        async with ctx.store.reading() as session:  # one reading: told already, and the view
+            told = await session.execute(
+                select(col(PostedMessage.id))
+                .where(
+                    col(PostedMessage.request_id) == notice.request_id,
+                    col(PostedMessage.purpose) == purpose,
+                )
+                .limit(1)
+            )
+            if told.first() is not None:
+                return
+            view = await load_view(session, ctx.directory, notice.request_id)
         message = requester_message(view, notice.notice)
         errors: list[str] = []
-        for notifier in self._requester_notifiers(view):
+        for notifier in self.requester_notifiers(view):
             try:
                 if not await notifier.reachable(view.requester):
                     continue
@@ -254,7 +263,7 @@ class Notices:
             if is_channel_copy(row.purpose):
                 await channel_notices.update_copy(by_platform.get(row.platform), row, view, errors)
                 continue
-            message = _updated_message(ctx, view, row)
+            message = updated_message(ctx, view, row)
             notifier = by_platform.get(row.platform)
             if message is None or notifier is None:
                 continue
@@ -271,7 +280,7 @@ class Notices:
             raise DeliveryFailed("; ".join(errors))
 
 
-def _updated_message(ctx: Context, view: RequestView, row: PostedMessage) -> Message | None:
+def updated_message(ctx: Context, view: RequestView, row: PostedMessage) -> Message | None:
     if row.purpose.startswith(APPROVAL):
         reminder = row.purpose not in (APPROVAL, OWNER_COPY)
         return grants.approval_copy(ctx, view, row.recipient, reminder=reminder)
