@@ -173,7 +173,7 @@ class PostedMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: str = Field(foreign_key="requests.id", max_length=16, index=True)
     recipient: str = Field(max_length=320)
-    purpose: str = Field(max_length=32)  # approval | requester
+    purpose: str = Field(max_length=96)  # approval[:round] | receipt | <notice>:<key> | alert:<job>
     platform: str = Field(max_length=16)
     channel: str = Field(max_length=255)
     message_id: str = Field(max_length=255)
