@@ -56,6 +56,21 @@ def assert_owners_asked_to_review(world: World) -> None:
     assert card_verbs(card_of(carol_card.activity)) == REVIEW_VERBS
 
 
+async def break_the_glass(
+    world: World, caplog: pytest.LogCaptureFixture, *, unreachable: str
+) -> tuple[str, str]:
+    """Alice breaks the glass from Slack and the jobs run: the access is granted, the owners
+    are asked, the notice job did not fail, and the one line logged about ``unreachable``."""
+    caplog.set_level(logging.WARNING)
+    request_id = await break_glass_from_slack(world)
+    await world.settle()
+    assert (await world.slack.status(request_id)) is Status.ACTIVE
+    assert_owners_asked_to_review(world)
+    assert await notice_errors(world) == [None]
+    [line] = lines_naming(caplog, unreachable)
+    return request_id, line
+
+
 async def test_a_slack_channel_the_app_is_not_in_logs_one_line_and_the_owners_still_review(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -63,17 +78,10 @@ async def test_a_slack_channel_the_app_is_not_in_logs_one_line_and_the_owners_st
     slack.slack.channels.discard(SLACK_CHANNEL)  # the app was never invited to it
     await install_in_team(teams, TEAMS_CHANNEL, "incidents")
     assert await teams.install(TEAMS_CAROL) == 201
-    caplog.set_level(logging.WARNING)
-    request_id = await break_glass_from_slack(world)
-    await world.settle()
-
-    assert (await slack.status(request_id)) is Status.ACTIVE
-    [line] = lines_naming(caplog, SLACK_CHANNEL)
+    request_id, line = await break_the_glass(world, caplog, unreachable=SLACK_CHANNEL)
     assert "invite the app" in line
     assert SLACK_CHANNEL not in slack.slack.messages
     [in_channel] = teams_channel_posts(world)  # the other platform's channel is still told
-    assert_owners_asked_to_review(world)
-    assert await notice_errors(world) == [None]
 
     bob_dm = slack.dm_with(S_BOB, "Please review")
     await slack.click(S_BOB, ids.BREAK_GLASS_ACKNOWLEDGE, request_id, message=bob_dm)
@@ -88,19 +96,12 @@ async def test_a_teams_channel_never_learned_logs_one_line_and_the_owners_still_
     slack, teams = world.slack, world.teams
     for member in (TEAMS_BOB, TEAMS_CAROL):  # personal chats only: the app is in no team
         assert await teams.install(member) == 201
-    caplog.set_level(logging.WARNING)
-    request_id = await break_glass_from_slack(world)
-    await world.settle()
-
-    assert (await slack.status(request_id)) is Status.ACTIVE
-    [line] = lines_naming(caplog, TEAMS_CHANNEL)
+    _, line = await break_the_glass(world, caplog, unreachable=TEAMS_CHANNEL)
     assert "install the app in its team" in line
     assert teams_channel_posts(world) == []
     assert REASON in shown(next(iter(slack.slack.messages[SLACK_CHANNEL].values())))
-    assert_owners_asked_to_review(world)
     bob_card = teams.latest(TEAMS_BOB, "Review break-glass use")
     assert card_verbs(card_of(bob_card.activity)) == REVIEW_VERBS
-    assert await notice_errors(world) == [None]
 
 
 async def test_the_teams_broadcast_reaches_a_channel_learned_from_conversation_update(
