@@ -11,7 +11,6 @@ channel has the ask, the approvers are asked in their DMs.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from sqlmodel import col, select
@@ -23,8 +22,6 @@ from core.domain.ports import MessageRef, Notifier
 from core.domain.views import RequestView
 from core.storage.models import PostedMessage
 from core.storage.posted_messages import remember_copy
-
-log = logging.getLogger("gatepass.notify")
 
 
 def _channels(ctx: Context, view: RequestView) -> dict[str, str]:
