@@ -4,6 +4,10 @@
 platform-neutral ``MessageRef``; ``update`` replaces that message with the request's new state.
 After either, the Home tab of the person concerned is republished in the background (coalesced
 per person; a failure there never fails the notice, so a retried job never posts twice).
+
+``post_to_channel`` / ``update_in_channel`` do the same in a channel, whatever the message (a
+break-glass broadcast, an approval ask): a channel the app is not in is logged once, with what to
+do, and answered with None; the caller decides what else to do.
 """
 
 from __future__ import annotations
@@ -15,11 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import render
-from bot.slack.blocks.channel import channel_approval
 from bot.slack.deps import PLATFORM
 from bot.slack.home import HomeTab
 from bot.slack.identity import SlackIdentity
-from core.domain.channels import ChannelApproval
 from core.domain.messages import (
     ApprovalRequested,
     BreakGlassAnnounced,
@@ -66,19 +68,36 @@ class SlackNotifier:
         user_id = await self._identity.user_for(person)
         if user_id is None:
             return None
-        rendered = render(message)
-        posted = await self._client.chat_postMessage(
-            channel=user_id,
-            text=rendered.text,
-            blocks=rendered.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        posted = await self._post(user_id, message)
         self._home.refresh_soon(user_id, email=person)
-        return MessageRef(PLATFORM, str(posted["channel"]), str(posted["ts"]))
+        return posted
 
-    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
-        """Post to a channel (the app must be a member of it)."""
+    async def update(self, ref: MessageRef, message: Any) -> None:
+        if not await self._replace(ref, message):
+            return
+        person = recipient_of(message)
+        user_id = await self._identity.user_for(person) if person else None
+        if person and user_id:
+            self._home.refresh_soon(user_id, email=person)
+
+    # ------------------------------------------------------------------ channels
+
+    async def post_to_channel(self, channel: str, message: Any) -> MessageRef | None:
+        """Post to a channel (a break-glass broadcast, an approval ask); None when the app is
+        not in it: ``chat:write`` covers the channels it is a member of, so it must be invited."""
+        try:
+            return await self._post(channel, message)
+        except SlackApiError as error:
+            if error.response.get("error") not in NOT_IN_CHANNEL:
+                raise
+            self._log.warning(
+                "cannot post to Slack channel %s (%s): invite the app to it (/invite @Gatepass)",
+                channel,
+                error.response.get("error"),
+            )
+            return None
+
+    async def _post(self, channel: str, message: Any) -> MessageRef:
         rendered = render(message)
         posted = await self._client.chat_postMessage(
             channel=channel,
@@ -89,7 +108,11 @@ class SlackNotifier:
         )
         return MessageRef(PLATFORM, str(posted["channel"]), str(posted["ts"]))
 
-    async def update(self, ref: MessageRef, message: Any) -> None:
+    async def update_in_channel(self, ref: MessageRef, message: Any) -> None:
+        await self._replace(ref, message)
+
+    async def _replace(self, ref: MessageRef, message: Any) -> bool:
+        """Replace a posted message; False when it is gone (deleted, its channel archived)."""
         rendered = render(message)
         try:
             await self._client.chat_update(
@@ -104,51 +127,5 @@ class SlackNotifier:
                 ref.message_id,
                 error.response.get("error"),
             )
-            return
-        person = recipient_of(message)
-        user_id = await self._identity.user_for(person) if person else None
-        if person and user_id:
-            self._home.refresh_soon(user_id, email=person)
-
-    # ------------------------------------------------------------------ approval channels
-
-    async def post_approval_to_channel(
-        self, channel: str, message: ChannelApproval
-    ) -> MessageRef | None:
-        """Post the ask to a flow's approval channel; None when the bot is not in it (it must
-        be invited: ``chat:write`` covers the channels it is a member of)."""
-        rendered = channel_approval(message)
-        try:
-            posted = await self._client.chat_postMessage(
-                channel=channel,
-                text=rendered.text,
-                blocks=rendered.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as error:
-            if error.response.get("error") not in NOT_IN_CHANNEL:
-                raise
-            self._log.warning(
-                "cannot post to the approval channel %s (%s): invite the app to it",
-                channel,
-                error.response.get("error"),
-            )
-            return None
-        return MessageRef(PLATFORM, str(posted["channel"]), str(posted["ts"]))
-
-    async def update_approval_in_channel(self, ref: MessageRef, message: ChannelApproval) -> None:
-        rendered = channel_approval(message)
-        try:
-            await self._client.chat_update(
-                channel=ref.channel, ts=ref.message_id, text=rendered.text, blocks=rendered.blocks
-            )
-        except SlackApiError as error:
-            if error.response.get("error") not in GONE:
-                raise
-            self._log.info(
-                "channel copy %s/%s is gone (%s); nothing to update",
-                ref.channel,
-                ref.message_id,
-                error.response.get("error"),
-            )
+            return False
+        return True

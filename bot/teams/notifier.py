@@ -1,9 +1,15 @@
-"""Core's ``Notifier`` for Teams: proactive cards in each person's personal chat with the bot.
+"""Core's ``Notifier`` for Teams: proactive cards in each person's personal chat with the bot,
+and in the team channels Gatepass knows.
 
 A person is reachable when Gatepass has their personal conversation's reference (stored when
 they installed the app or wrote to it). ``send`` continues that conversation and posts the card;
 ``update`` replaces a posted card with ``update_activity``. Connector failures propagate, so
 core's job retries the delivery.
+
+A channel is reachable when Gatepass has seen it in a team the app is installed in
+(``TeamsChannels``: conversationUpdate / installationUpdate, a message there): the one source
+for every channel post, a break-glass broadcast as much as an approval ask. A channel it has
+not seen is logged once, with what to do, and answered with None.
 """
 
 from __future__ import annotations
@@ -13,15 +19,13 @@ import logging
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
-from bot.teams.cards.elements import Element, clean
+from bot.teams.cards.elements import Element
 from bot.teams.endpoint import TeamsEndpoint
 from bot.teams.references import PLATFORM, TeamsAccounts, TeamsChannels
 from bot.teams.render import Cards, recipient, summary
 from core import metrics
-from core.domain.channels import ChannelApproval, channel_summary
-from core.domain.messages import BreakGlassAnnounced
 from core.domain.ports import MessageRef
 
 log = logging.getLogger("gatepass.teams")
@@ -47,7 +51,7 @@ class TeamsNotifier:
         endpoint: TeamsEndpoint,
         accounts: TeamsAccounts,
         cards: Cards,
-        channels: TeamsChannels | None = None,
+        channels: TeamsChannels,
     ) -> None:
         self._endpoint = endpoint
         self._accounts = accounts
@@ -61,81 +65,53 @@ class TeamsNotifier:
         account = await self._accounts.find(person)
         if account is None or account.reference is None:
             return None
-        activity = card_activity(await self._cards.render(message), text=summary(message))
-        posted: list[str] = []
+        posted = await self._post(account.reference, message, to=person)
+        return MessageRef(self.platform, account.reference.conversation.id, posted)
 
-        async def post(turn_context: TurnContext) -> None:
-            response = await turn_context.send_activity(activity)
-            if response is not None and response.id:
-                posted.append(response.id)
-
-        await self._continue(account.reference, post)
-        if not posted:
-            raise TeamsUndeliverable(f"no activity id for the message to {person}")
-        return MessageRef(self.platform, account.reference.conversation.id, posted[0])
-
-    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
-        """Post in a channel of a team the app is installed in."""
-        reference = await self._accounts.channel_reference(channel)
-        if reference is None:
-            raise TeamsUndeliverable(
-                f"no Teams conversation is stored yet, so channel {channel} cannot be reached: "
-                "install the app and talk to it once"
-            )
-        activity = card_activity(await self._cards.render(message), text=summary(message))
-        posted: list[str] = []
-
-        async def post(turn_context: TurnContext) -> None:
-            response = await turn_context.send_activity(activity)
-            if response is not None and response.id:
-                posted.append(response.id)
-
-        await self._continue(reference, post)
-        if not posted:
-            raise TeamsUndeliverable(f"no activity id for the message to channel {channel}")
-        return MessageRef(self.platform, channel, posted[0])
-
-    async def _reference_for(self, ref: MessageRef, message: Any) -> Any:
-        """The conversation a posted message is in: a channel's, or its recipient's chat."""
-        if isinstance(message, BreakGlassAnnounced):
-            return await self._accounts.channel_reference(ref.channel)
+    async def update(self, ref: MessageRef, message: Any) -> None:
+        """Replace a card posted in its recipient's personal chat."""
         person = recipient(message)
         account = await self._accounts.find(person) if person else None
         if account is None or account.reference is None:
-            return None
-        reference = copy.deepcopy(account.reference)
-        reference.conversation.id = ref.channel
-        return reference
-
-    async def update(self, ref: MessageRef, message: Any) -> None:
-        reference = await self._reference_for(ref, message)
-        if reference is None:
             log.warning(
                 "cannot update Teams message %s: no conversation reference for its recipient",
                 ref.message_id,
             )
             return
-        activity = card_activity(await self._cards.render(message), text=summary(message))
-        activity.id = ref.message_id
-        activity.type = ActivityTypes.message
+        reference = copy.deepcopy(account.reference)
+        reference.conversation.id = ref.channel
+        await self._replace(reference, ref, message)
 
-        async def replace(turn_context: TurnContext) -> None:
-            await turn_context.update_activity(activity)
+    # ------------------------------------------------------------------ channels
 
-        await self._continue(reference, replace)
-
-    # ------------------------------------------------------------------ approval channels
-
-    async def post_approval_to_channel(
-        self, channel: str, message: ChannelApproval
-    ) -> MessageRef | None:
-        """Post the ask as a new message in a team channel; None when Gatepass has not seen
-        that channel (the app is not installed in its team)."""
-        reference = await self._channels.reference(channel) if self._channels else None
+    async def post_to_channel(self, channel: str, message: Any) -> MessageRef | None:
+        """Post a new message in a team channel (a break-glass broadcast, an approval ask);
+        None when Gatepass has not seen that channel (the app is not installed in its team)."""
+        reference = await self._channels.reference(channel)
         if reference is None:
+            log.warning(
+                "cannot post to Teams channel %s: Gatepass has not seen it; install the app in "
+                "its team (or mention the app in the channel once)",
+                channel,
+            )
             return None
-        card = await self._cards.channel(message)
-        activity = card_activity(card, text=clean(channel_summary(message), limit=250))
+        posted = await self._post(reference, message, to=f"channel {channel}")
+        return MessageRef(self.platform, channel, posted)
+
+    async def update_in_channel(self, ref: MessageRef, message: Any) -> None:
+        reference = await self._channels.reference(ref.channel)
+        if reference is None:
+            log.warning(
+                "cannot update Teams message %s: channel %s is unknown", ref.message_id, ref.channel
+            )
+            return
+        await self._replace(reference, ref, message)
+
+    # ------------------------------------------------------------------ the connector
+
+    async def _post(self, reference: ConversationReference, message: Any, *, to: str) -> str:
+        """Post ``message``'s card in the conversation; the new activity's id."""
+        activity = card_activity(await self._cards.render(message), text=summary(message))
         posted: list[str] = []
 
         async def post(turn_context: TurnContext) -> None:
@@ -145,16 +121,13 @@ class TeamsNotifier:
 
         await self._continue(reference, post)
         if not posted:
-            raise TeamsUndeliverable(f"no activity id for the message to channel {channel}")
-        return MessageRef(self.platform, channel, posted[0])
+            raise TeamsUndeliverable(f"no activity id for the message to {to}")
+        return posted[0]
 
-    async def update_approval_in_channel(self, ref: MessageRef, message: ChannelApproval) -> None:
-        reference = await self._channels.reference(ref.channel) if self._channels else None
-        if reference is None:
-            log.warning("cannot update Teams channel message %s: channel unknown", ref.message_id)
-            return
-        card = await self._cards.channel(message)
-        activity = card_activity(card, text=clean(channel_summary(message), limit=250))
+    async def _replace(
+        self, reference: ConversationReference, ref: MessageRef, message: Any
+    ) -> None:
+        activity = card_activity(await self._cards.render(message), text=summary(message))
         activity.id = ref.message_id
         activity.type = ActivityTypes.message
 

@@ -10,7 +10,6 @@ who are not in the directory are not stored.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ConversationAccount, ConversationReference
+from botbuilder.schema import Activity, ConversationReference
 from botframework.connector.models import ErrorResponseException
 
 from core.context import Context
@@ -56,18 +55,6 @@ def reference_of(activity: Activity) -> ConversationReference:
     reference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None
     return reference
-
-
-def for_channel(reference: ConversationReference, channel: str) -> ConversationReference:
-    """``reference`` (of the same tenant and bot) turned to the channel ``channel``."""
-    turned = copy.deepcopy(reference)
-    tenant = reference.conversation.tenant_id if reference.conversation else None
-    turned.conversation = ConversationAccount(
-        id=channel, conversation_type="channel", is_group=True, tenant_id=tenant
-    )
-    turned.user = None
-    turned.activity_id = None
-    return turned
 
 
 def _account(row: ChatAccount) -> TeamsAccount:
@@ -151,17 +138,6 @@ class TeamsAccounts:
         account = _account(row)
         return account if account.reference is not None else None
 
-    async def channel_reference(self, channel: str) -> ConversationReference | None:
-        """A reference to post in a channel (``19:…@thread.tacv2``) of a team the app is
-        installed in: the tenant's service address and the bot, from the most recently stored
-        conversation, with the channel as its conversation. None before anyone has talked to
-        the app."""
-        for row in await chat_accounts.recent_accounts(self._ctx, platform=PLATFORM):
-            reference = _account(row).reference
-            if reference is not None:
-                return for_channel(reference, channel)
-        return None
-
     async def ids_of(self, emails: Iterable[str]) -> tuple[str, ...]:
         """The Teams ids of those of these people Gatepass knows on Teams."""
         rows = await chat_accounts.accounts_for(self._ctx, platform=PLATFORM, emails=emails)
@@ -199,7 +175,9 @@ def channels_of(activity: Activity, team_id: str) -> list[str]:
 
 class TeamsChannels:
     """The team channels Gatepass may post to: every channel it has seen of a team where the
-    app is installed, with the team's conversation reference (in the database)."""
+    app is installed, with the team's conversation reference (in the database). The only way
+    the notifier finds a channel, whatever it posts there (a break-glass broadcast, an
+    approval ask): a personal chat's reference says nothing of which teams have the app."""
 
     def __init__(self, *, ctx: Context) -> None:
         self._ctx = ctx

@@ -25,7 +25,7 @@ from bot.teams.cards.requester import (
 from bot.teams.references import TeamsAccounts
 from core.context import Context
 from core.domain import sentences
-from core.domain.channels import ChannelApproval
+from core.domain.channels import ChannelApproval, channel_summary
 from core.domain.messages import (
     AccessEnded,
     AccessReady,
@@ -160,9 +160,15 @@ class Cards:
     async def _(self, message: ReviewRequested) -> Element:
         return review_card(message)
 
+    @render.register
+    async def _(self, message: ChannelApproval) -> Element:
+        return await self.channel(message)
+
 
 def summary(message: object) -> str:
     """The notification text of a card (plain text: Teams shows it in the activity feed)."""
+    if isinstance(message, ChannelApproval):
+        return clean(channel_summary(message), limit=250)
     if not isinstance(message, Message):
         return "Gatepass"
     return clean(sentences.summary(message), limit=250)

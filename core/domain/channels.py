@@ -6,17 +6,15 @@ the approval's content and its buttons — never the access card, never a passwo
 later update brings it to the request's state like every other copy. Who may decide is core's:
 only the routed approvers; anyone else who clicks is refused privately and nothing changes.
 
-Notifiers that can post to a channel implement :class:`ApprovalChannelPoster` next to
-``Notifier`` (its methods are named for this use only).
+Every ``Notifier`` posts it with ``post_to_channel`` and updates it with ``update_in_channel``,
+like any channel message (a break-glass broadcast): one way to reach a channel per platform.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from core.domain import sentences
-from core.domain.ports import MessageRef
 from core.domain.views import RequestView
 
 CHANNEL_PURPOSE = "channel"
@@ -45,21 +43,3 @@ def channel_purpose(round_: str | None) -> str:
 
 def is_channel_copy(purpose: str) -> bool:
     return purpose == CHANNEL_PURPOSE or purpose.startswith(CHANNEL_PURPOSE + ":")
-
-
-@runtime_checkable
-class ApprovalChannelPoster(Protocol):
-    """A chat platform that can post an approval ask to one of its channels."""
-
-    platform: str
-
-    async def post_approval_to_channel(
-        self, channel: str, message: ChannelApproval
-    ) -> MessageRef | None:
-        """Post ``message`` to ``channel`` (a platform channel id); None when this platform
-        cannot reach that channel (the app is not installed there)."""
-        ...
-
-    async def update_approval_in_channel(self, ref: MessageRef, message: ChannelApproval) -> None:
-        """Replace a channel copy posted earlier with ``message`` (its new state)."""
-        ...

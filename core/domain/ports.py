@@ -250,12 +250,20 @@ class Notifier(Protocol):
         ...
 
     async def update(self, ref: MessageRef, message: Any) -> None:
-        """Replace a message posted earlier with ``message`` (its new state)."""
+        """Replace a direct message posted earlier with ``message`` (its new state)."""
         ...
 
-    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
+    async def post_to_channel(self, channel: str, message: Any) -> MessageRef | None:
         """Post ``message`` to a channel everybody there sees (a Slack channel id; a Teams
-        channel id of a team the app is installed in); None when it cannot be reached."""
+        channel id of a team the app is installed in), whatever it is: a break-glass
+        broadcast, an approval ask. None when the app cannot post there (not in the channel,
+        not installed in its team): the notifier has logged which channel and what to do, and
+        the caller decides what else to do (a connector failure raises, to be retried)."""
+        ...
+
+    async def update_in_channel(self, ref: MessageRef, message: Any) -> None:
+        """Replace a channel message posted earlier with ``message`` (its new state)."""
+        ...
 
 
 # --------------------------------------------------------------------------- disabled accounts

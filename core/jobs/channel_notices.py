@@ -5,29 +5,23 @@ A flow's ``notify_approvers`` says where its approvers are asked: in their DMs (
 flow's ``approval_channel`` only (``channel``: no approver gets a DM), or in both. The channel
 copy is a :class:`~core.domain.channels.ChannelApproval`: the approval's content and buttons,
 nothing of the access itself. A channel already served is skipped on a retry; a platform that
-cannot reach its channel (the app not installed there) is logged and the others go on.
+cannot reach its channel (the app not installed there) logs it and the others go on; when no
+channel has the ask, the approvers are asked in their DMs.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from sqlmodel import col, select
 
 from core.config.approval_channels import NOTIFY_CHANNEL
 from core.context import Context
-from core.domain.channels import (
-    ApprovalChannelPoster,
-    ChannelApproval,
-    channel_purpose,
-)
+from core.domain.channels import ChannelApproval, channel_purpose
 from core.domain.ports import MessageRef, Notifier
 from core.domain.views import RequestView
 from core.storage.models import PostedMessage
 from core.storage.posted_messages import remember_copy
-
-log = logging.getLogger("gatepass.notify")
 
 
 def _channels(ctx: Context, view: RequestView) -> dict[str, str]:
@@ -85,24 +79,18 @@ async def ask_in_channels(
     reached = False
     for notifier in notifiers:
         channel = channels.get(notifier.platform)
-        if channel is None or not isinstance(notifier, ApprovalChannelPoster):
+        if channel is None:
             continue
         if notifier.platform in served:
             reached = True
             continue
         try:
-            ref = await notifier.post_approval_to_channel(channel, message)
+            ref = await notifier.post_to_channel(channel, message)
         except Exception as error:  # one platform's outage must not stop the others
             errors.append(f"{notifier.platform} → {channel}: {type(error).__name__}: {error}")
             reached = True
             continue
-        if ref is None:
-            log.warning(
-                "request %s: %s cannot post to the approval channel %s (is the app there?)",
-                view.id,
-                notifier.platform,
-                channel,
-            )
+        if ref is None:  # the notifier said which channel and what to do
             continue
         reached = True
         await remember_copy(ctx, view.id, recipient_of(ref.channel), purpose, ref)
@@ -113,11 +101,11 @@ async def update_copy(
     notifier: Notifier | None, row: PostedMessage, view: RequestView, errors: list[str]
 ) -> None:
     """Bring one channel copy to the request's current state."""
-    if notifier is None or not isinstance(notifier, ApprovalChannelPoster):
+    if notifier is None:
         return
     message = ChannelApproval(view, reminder=row.purpose != channel_purpose(None))
     try:
-        await notifier.update_approval_in_channel(
+        await notifier.update_in_channel(
             MessageRef(row.platform, row.channel, row.message_id), message
         )
     except Exception as error:  # keep updating the other copies

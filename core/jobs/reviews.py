@@ -5,6 +5,11 @@ copy once someone has.
 Like every notice, these are jobs sent after the commit that caused them; each copy posted is
 remembered (``posted_messages``), so a retry skips what already went out. A reminder for a use
 reviewed meanwhile does nothing: the review stops the reminders.
+
+A broadcast channel the app cannot post to (not invited, not installed in the team) is a
+configuration to fix, not an outage: the notifier logs which channel and what to do, the owners
+are asked all the same, and the job does not fail nor retry for it. A connector failure does:
+the owners still get theirs and the retry posts what is missing.
 """
 
 from __future__ import annotations
@@ -125,11 +130,11 @@ class BreakGlassNotices(Notices):
             if (channel, platform) in done:
                 continue
             try:
-                ref = await notifier.broadcast(channel, BreakGlassAnnounced(view, state))
+                ref = await notifier.post_to_channel(channel, BreakGlassAnnounced(view, state))
             except Exception as error:  # the other channel and the owners still get theirs
                 errors.append(f"{platform} channel {channel}: {type(error).__name__}: {error}")
                 continue
-            if ref is not None:
+            if ref is not None:  # None: the notifier said which channel and what to do
                 await remember_copy(ctx, view.id, channel, BROADCAST, ref)
 
     async def update_copies(self, ctx: Context, job: Job) -> None:
@@ -155,10 +160,12 @@ class BreakGlassNotices(Notices):
             notifier = by_platform.get(row.platform)
             if message is None or notifier is None:
                 continue
+            ref = MessageRef(row.platform, row.channel, row.message_id)
             try:
-                await notifier.update(
-                    MessageRef(row.platform, row.channel, row.message_id), message
-                )
+                if row.purpose == BROADCAST:
+                    await notifier.update_in_channel(ref, message)
+                else:
+                    await notifier.update(ref, message)
             except Exception as error:  # keep updating the other copies
                 errors.append(f"{row.platform} {row.channel}: {type(error).__name__}: {error}")
         if errors:

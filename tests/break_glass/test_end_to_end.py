@@ -1,6 +1,7 @@
 """Break-glass end to end, from Slack and from Teams, with the grant made in the Atlas fake over
 HTTP: the form warns and wants the reason; the access is granted without another person; the
-Slack and Teams channels and the owners are told who, what, why and until when; the owners'
+Slack channel and the Teams channel (learned when the app was installed in its team) and the
+owners are told who, what, why and until when; the owners'
 Acknowledge / Flag work on both platforms, update every copy and stop the reminders; the daily
 limit refuses the next use with nothing stored and nothing granted; the maximum holds; and a
 flow without ``break_glass`` still refuses self-approval."""
@@ -31,6 +32,7 @@ from tests.teams.harness import (
     form_data,
     request_id_in,
 )
+from tests.teams.team_channels import install_in_team
 
 S_ALICE, S_BOB, S_DAVE = "U0ALICE", "U0BOB", "U0DAVE"
 SALES = "database:sales"
@@ -72,6 +74,7 @@ async def test_break_glass_from_slack_granted_announced_and_reviewed_on_teams(
     world: World,
 ) -> None:
     slack, teams = world.slack, world.teams
+    await install_in_team(teams, TEAMS_CHANNEL, "incidents")  # how Teams channels are learned
     for member in (BOB, CAROL):
         assert await teams.install(member) == 201
     request_id = await break_glass_from_slack(world)

@@ -68,7 +68,7 @@ async def test_break_glass_is_granted_at_once_announced_and_sent_for_review(
     current = await requests_view(domain, view.id)
     assert current.status is Status.ACTIVE
     assert domain.atlas.accounts["gp-alice"] == {"readWrite@database:billing"}
-    [(channel, announced, _)] = domain.chat.broadcasts
+    [(channel, announced, _)] = domain.chat.channel_posts
     assert channel == SLACK_CHANNEL and isinstance(announced, BreakGlassAnnounced)
     assert announced.request.justification == REASON
     for owner in (BOB, CAROL):

@@ -17,8 +17,9 @@ class RecordingNotifier:
     platform: str = "slack"
     people: set[str] | None = None  # None: everyone is reachable
     sent: list[tuple[str, Any, MessageRef]] = field(default_factory=list)
-    updated: list[tuple[MessageRef, Any]] = field(default_factory=list)
-    broadcasts: list[tuple[str, Any, MessageRef]] = field(default_factory=list)
+    updated: list[tuple[MessageRef, Any]] = field(default_factory=list)  # in DMs and channels
+    channel_posts: list[tuple[str, Any, MessageRef]] = field(default_factory=list)
+    unreachable_channels: set[str] = field(default_factory=set)  # the app is not in these
     failures: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -36,10 +37,15 @@ class RecordingNotifier:
     async def update(self, ref: MessageRef, message: Any) -> None:
         self.updated.append((ref, message))
 
-    async def broadcast(self, channel: str, message: Any) -> MessageRef | None:
+    async def post_to_channel(self, channel: str, message: Any) -> MessageRef | None:
+        if channel in self.unreachable_channels:
+            return None
         ref = MessageRef(self.platform, channel, str(next(self._ids)))
-        self.broadcasts.append((channel, message, ref))
+        self.channel_posts.append((channel, message, ref))
         return ref
+
+    async def update_in_channel(self, ref: MessageRef, message: Any) -> None:
+        self.updated.append((ref, message))  # ``ref.channel`` says where
 
     def to(self, person: str, kind: type | None = None) -> list[Any]:
         return [m for p, m, _ in self.sent if p == person and (kind is None or isinstance(m, kind))]

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from core.domain.errors import NotAParty
 from core.domain.lifecycle import Status
 from core.storage.models import AccessRequest
-from tests.fakes.teams import APP_ID, RecordedActivity
+from tests.fakes.teams import RecordedActivity
 from tests.support.domain import BASE_CONFIG
+from tests.teams import team_channels
 from tests.teams.harness import (
     ALICE,
     BOB,
@@ -34,8 +35,8 @@ from tests.teams.harness import (
     card_verbs,
     submit_request,
 )
+from tests.teams.team_channels import TEAM, in_team
 
-TEAM = "19:team-general@thread.tacv2"  # a team's id is its General channel's
 CHANNEL = "19:db-access@thread.tacv2"
 
 
@@ -45,38 +46,9 @@ def _flow(notify: str) -> dict[str, Any]:
     return {"access_flows": [flow]}
 
 
-def in_team(channel_id: str, **data: Any) -> dict[str, Any]:
-    """The fields of an activity that happened in ``channel_id`` of the team."""
-    return {
-        "conversation": {
-            "conversationType": "channel",
-            "isGroup": True,
-            "tenantId": "8f2b6c1e-0d4a-4c59-9a77-3b1f0e6d2c41",
-            "id": channel_id,
-        },
-        "channelData": {
-            "team": {"id": TEAM, "name": "Data platform"},
-            "tenant": {"id": "8f2b6c1e-0d4a-4c59-9a77-3b1f0e6d2c41"},
-            **data,
-        },
-    }
-
-
 async def install_in_team(teams: TeamsHarness) -> None:
     """Carol adds the app to the team; later she makes the #db-access channel."""
-    added = teams.channel.activity(
-        "conversationUpdate",
-        user=CAROL,
-        membersAdded=[{"id": f"28:{APP_ID}"}],
-        **in_team(TEAM, eventType="teamMemberAdded"),
-    )
-    assert (await teams.post(added))[0] in (200, 201)
-    created = teams.channel.activity(
-        "conversationUpdate",
-        user=CAROL,
-        **in_team(TEAM, eventType="channelCreated", channel={"id": CHANNEL, "name": "db-access"}),
-    )
-    assert (await teams.post(created))[0] in (200, 201)
+    await team_channels.install_in_team(teams, CHANNEL, "db-access")
 
 
 async def asked(teams: TeamsHarness) -> str:

@@ -4,8 +4,9 @@ Nothing here talks to Slack or the database; tests render and inspect the output
 """
 
 from bot.slack.blocks import break_glass as _break_glass  # registers its renders
+from bot.slack.blocks import channel as _channel  # registers its render
 from bot.slack.blocks.common import Rendered
 from bot.slack.blocks.messages import render
 
 __all__ = ["Rendered", "render"]
-del _break_glass
+del _break_glass, _channel

@@ -4,6 +4,7 @@ The same content as an approver's DM — who asks for what, on which resource, f
 why — with the approvers and why each was chosen in place of "why you", and the Approve / Deny
 buttons while the request is pending (only its approvers may use them: core refuses anyone
 else). Nothing of the access itself ever appears here: no connection details, no password.
+Registered with ``messages.render``, so the notifier posts it like any other channel message.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from bot.slack.blocks.common import (
     section,
     state_lines,
 )
+from bot.slack.blocks.messages import render
 from core.domain import sentences
 from core.domain.channels import ChannelApproval, channel_summary
 
 
+@render.register
 def channel_approval(message: ChannelApproval) -> Rendered:
     view = message.request
     lead = phrase(sentences.asks_for(view))
