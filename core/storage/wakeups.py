@@ -31,7 +31,8 @@ from core.domain.ports import Doorbell
 
 log = logging.getLogger("gatepass.jobs")
 CHANNEL = "gatepass_jobs"
-APPLICATION_NAME = "gatepass-wakeups"  # how the listening connection shows in pg_stat_activity
+# How the two connections show in pg_stat_activity.
+LISTENER_NAME, ANNOUNCER_NAME = "gatepass-listen", "gatepass-notify"
 CONNECT_TIMEOUT_S = 5
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 30.0
 
@@ -44,12 +45,9 @@ def libpq_url(database_url: str) -> str | None:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _connect(conninfo: str) -> psycopg.AsyncConnection[tuple[object, ...]]:
+async def _connect(conninfo: str, name: str) -> psycopg.AsyncConnection[tuple[object, ...]]:
     return await psycopg.AsyncConnection.connect(
-        conninfo,
-        autocommit=True,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        application_name=APPLICATION_NAME,
+        conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name=name
     )
 
 
@@ -82,7 +80,7 @@ class Announcer:
             self._again = False
             try:
                 if self._connection is None or self._connection.closed:
-                    self._connection = await _connect(self.conninfo)
+                    self._connection = await _connect(self.conninfo, ANNOUNCER_NAME)
                 await self._connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self.sender))
             except (psycopg.Error, OSError) as error:
                 log.debug("cannot notify the other workers (they poll): %s", error)
@@ -129,7 +127,7 @@ class Listener:
             delay = min(BACKOFF_MAX_S, delay * 2)
 
     async def _listen(self) -> None:
-        async with await _connect(self.conninfo) as connection:
+        async with await _connect(self.conninfo, LISTENER_NAME) as connection:
             await connection.execute(f"LISTEN {CHANNEL}")
             self.connections += 1
             log.info("job wake-ups: listening on %s", CHANNEL)
