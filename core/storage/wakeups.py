@@ -66,12 +66,15 @@ class Announcer:
 
     def ring(self) -> None:
         try:
-            asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop (a synchronous tool): the workers' poll finds the jobs
-        if self._sending is not None and not self._sending.done():
+        sending = self._sending
+        if sending is not None and not sending.done() and sending.get_loop() is loop:
             self._again = True
             return
+        if sending is not None and sending.get_loop() is not loop:
+            self._connection = None  # made on a loop that is gone
         self._sending = asyncio.create_task(self._send(), name="wakeup-notify")
 
     async def _send(self) -> None:
@@ -108,7 +111,7 @@ class Listener:
     conninfo: str
     wake: Callable[[], None]
     sender: str = ""  # notifications with this payload are this process's own
-    connections: int = field(default=0, init=False)  # made so far (tests watch reconnects)
+    connections: int = field(default=0, init=False)  # made so far
 
     async def run(self) -> None:
         """Until cancelled: listen, and reconnect with backoff when the connection drops."""
@@ -117,12 +120,14 @@ class Listener:
             before = self.connections
             try:
                 await self._listen()
+                problem = "the listening connection closed"
             except (psycopg.Error, OSError) as error:
-                log.warning(
-                    "job wake-ups: %s; reconnecting in %.1f s (polling meanwhile)", error, delay
-                )
+                problem = str(error) or type(error).__name__
             if self.connections > before:  # it was listening: the first retry comes soon
                 delay = BACKOFF_FIRST_S
+            log.warning(
+                "job wake-ups: %s; listening again in %.1f s (polling meanwhile)", problem, delay
+            )
             await asyncio.sleep(delay)
             delay = min(BACKOFF_MAX_S, delay * 2)
 

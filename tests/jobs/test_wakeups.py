@@ -122,5 +122,37 @@ async def test_the_listener_reconnects_after_its_connection_is_terminated(worker
         await store.close()
 
 
+async def test_a_process_is_not_woken_by_its_own_rings(postgres_url: str) -> None:
+    """Two processes' wake-ups in one test: each ring wakes the other's listener only."""
+    here, there = Wakeups.for_database(postgres_url), Wakeups.for_database(postgres_url)
+    assert here is not None and there is not None
+    woken = {"here": 0, "there": 0}
+    try:
+        here.listen(lambda: woken.__setitem__("here", woken["here"] + 1))
+        there.listen(lambda: woken.__setitem__("there", woken["there"] + 1))
+
+        async def both_listening() -> bool:  # each rings once when it starts listening
+            return woken["here"] >= 1 and woken["there"] >= 1
+
+        await until(both_listening)
+        before = dict(woken)
+        here.doorbell(NoDoorbell()).ring()
+
+        async def there_woken() -> bool:
+            return woken["there"] > before["there"]
+
+        await until(there_woken)
+        there.doorbell(NoDoorbell()).ring()  # a ring of its own, after which "here" is woken
+
+        async def here_woken() -> bool:
+            return woken["here"] > before["here"]
+
+        await until(here_woken)
+        assert woken["there"] == before["there"] + 1
+    finally:
+        await here.aclose()
+        await there.aclose()
+
+
 async def _some(pids: Awaitable[set[int]]) -> bool:
     return bool(await pids)
