@@ -1,7 +1,8 @@
 """The composition root: one aiohttp app (``/healthz``, ``/readyz``, ``/metrics``, the chat
 platforms' routes) plus the job worker, assembled once from settings.
 
-The order is fixed: the worker's doorbell, then the domain context (holding the doorbell), then
+The order is fixed: the worker's doorbell (on PostgreSQL also ringing the other processes'
+workers, ``core.storage.wakeups``), then the domain context (holding the doorbell), then
 each platform's parts (``install(settings, ctx)``), then the worker with the notice handlers
 holding the platforms' notifiers, then the web app with every route. Nothing is added to the
 context or the app afterwards; ``close()`` takes it all down again, in ``serve`` and ``worker``.
@@ -30,6 +31,7 @@ from core.jobs import handlers
 from core.jobs.queue import Backoff, Bell, Worker
 from core.runtime import build_context
 from core.storage import migrations
+from core.storage.wakeups import Wakeups
 
 log = logging.getLogger("gatepass")
 
@@ -51,6 +53,8 @@ class Gatepass:
     worker: Worker | None = None
     # False: the worker exists (tests drive it with run_due()) but its loop is not started.
     run_worker_loop: bool = True
+    # PostgreSQL: this process's NOTIFY after commits and LISTEN for other processes' jobs.
+    wakeups: Wakeups | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -73,6 +77,7 @@ class Gatepass:
                 await part.prepare()
         if self.worker is not None and self.run_worker_loop:
             await handlers.schedule_periodic(self.ctx)
+            self._listen_for_wakeups()
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop), name="worker"))
         for part in self.parts.values():
             for starter in part.background:
@@ -83,7 +88,14 @@ class Gatepass:
         """``worker``: run due jobs until ``stop`` is set, then finish the jobs in hand."""
         assert self.worker is not None, "built without a worker"
         await handlers.schedule_periodic(self.ctx)
+        self._listen_for_wakeups()
         await self.worker.run(stop)
+
+    def _listen_for_wakeups(self) -> None:
+        """Other processes' jobs wake this worker (PostgreSQL; in the background, so that an
+        unreachable database never holds up the start)."""
+        if self.wakeups is not None and self.worker is not None:
+            self.wakeups.listen(self.worker.wake)
 
     async def close(self) -> None:
         """Stop the background work (the worker finishes its jobs in hand), let each platform
@@ -99,6 +111,8 @@ class Gatepass:
             close = getattr(integration, "aclose", None)
             if close is not None:
                 await close()
+        if self.wakeups is not None:
+            await self.wakeups.aclose()
         await self.ctx.store.close()
 
     async def _stop_background(self) -> None:
@@ -159,7 +173,9 @@ async def build(
     if migrate:
         await migrations.upgrade_async(settings.database_url)
     bell = Bell()
-    ctx = build_context(settings, clock=clock, integrations=integrations, doorbell=bell)
+    wakeups = Wakeups.for_database(settings.database_url)
+    doorbell = wakeups.doorbell(bell) if wakeups is not None else bell
+    ctx = build_context(settings, clock=clock, integrations=integrations, doorbell=doorbell)
     parts = {part.name: part for part in (install(settings, ctx) for install in installers)}
     notifiers = tuple(p.notifier for p in parts.values() if p.notifier is not None)
     worker = None
@@ -190,6 +206,7 @@ async def build(
         readiness=Readiness(checks, **({} if readiness_ttl is None else {"ttl": readiness_ttl})),
         worker=worker,
         run_worker_loop=start_worker_loop,
+        wakeups=wakeups,
     )
     application[GATEPASS] = gatepass
     application.on_startup.append(lambda _app: gatepass.start_background())

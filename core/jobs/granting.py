@@ -3,10 +3,12 @@
 Every step is idempotent. It reads where the request stands and does only what is left: a
 ``grant`` job re-run after a crash finds the access made and goes on to wait for it to be
 ready; one that finds the window over does nothing (its expiry, due, removes the access).
-Under the person's account lease: the window is written (``core.jobs.windows``), the
-integration called with the union of the person's grants in flight, and what it gave recorded
-in its own transaction before waiting for Atlas to deploy it. An extension is applied to the
-grant it extends instead (``core.jobs.extending``).
+One transaction before the integration is called (``core.jobs.grant_start``): the request
+becomes granting, the person's account lease is taken, and for a first call the tentative
+window is written (``core.jobs.windows``) and the account's state read. Under that lease the
+integration is called with the union of the person's grants in flight, and what it gave is
+recorded in its own transaction before waiting for Atlas to deploy it. An extension is applied
+to the grant it extends instead (``core.jobs.extending``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.context import Context
 from core.domain.lifecycle import Status
 from core.domain.notices import Notice
-from core.domain.ports import AccessMissing, GrantResult, IntegrationError
-from core.jobs import extending, passwords, windows
+from core.domain.ports import (
+    AccessGrant,
+    AccessMissing,
+    AccountState,
+    GrantResult,
+    IntegrationError,
+)
+from core.jobs import extending, grant_start, passwords, windows
+from core.jobs.grant_start import GrantStart
 from core.jobs.kinds import (
     ExpireJob,
     GrantJob,
@@ -64,23 +73,19 @@ async def invitation_step(ctx: Context, job: Job) -> Reschedule | None:
 
 
 async def _grant(ctx: Context, job: Job, request_id: str, *, hand_over: bool) -> Reschedule | None:
-    request = await read_request(ctx, request_id)
-    if request.status == Status.APPROVED:
-        async with ctx.store.transaction() as session:
-            request = await locked_request(session, request.id)
-            if request.status == Status.APPROVED:
-                await transitions.transition(
-                    session, request, Status.GRANTING, at=ctx.clock.now(), actor=SYSTEM
-                )
-    if request.status != Status.GRANTING:
+    async with ctx.store.transaction() as session:
+        start = await grant_start.begin(
+            ctx, session, request_id, f"job:{job.id}", worker=job.locked_by
+        )
+    request, lease = start.request, start.lease
+    if request is None:
         return None  # already active, failed or ended: nothing left to do
-    if ctx.vault is None:
-        raise PermanentFailure("no encryption key is configured, so no password can be handed over")
+    if lease is None:
+        busy = f"{request.integration}/{request.requester} is busy"
+        return Reschedule(ctx.clock.now() + windows.BUSY_RETRY, busy)
     try:
-        async with integration_accounts.leased(
-            ctx, request.integration, request.requester, f"job:{job.id}", worker=job.locked_by
-        ) as lease:
-            outcome = await _grant_under_lease(ctx, request.id, lease)
+        async with integration_accounts.held(ctx, lease):
+            outcome = await _grant_under_lease(ctx, start, lease)
     except AccountBusy as busy:
         return Reschedule(ctx.clock.now() + windows.BUSY_RETRY, str(busy))
     if hand_over and outcome is not None and outcome.note == WAITING_INVITED:
@@ -92,37 +97,35 @@ async def _grant(ctx: Context, job: Job, request_id: str, *, hand_over: bool) ->
 
 
 async def _grant_under_lease(
-    ctx: Context, request_id: str, lease: AccountLease
+    ctx: Context, start: GrantStart, lease: AccountLease
 ) -> Reschedule | None:
-    async with ctx.store.reading() as session:
-        request = await session.get(AccessRequest, request_id)
-        grant = await session.get(Grant, request_id)
-    if request is None or request.status != Status.GRANTING:
-        return None  # revoked meanwhile
-    extension = request.extends_request_id and not windows.started(request)
-    if extension and await extending.extend(ctx, request, lease):
+    request = start.request
+    assert request is not None
+    if grant_start.is_extension(request) and await extending.extend(ctx, request, lease):
         return None
     if windows.over(request, ctx.clock.now()):
         return None  # the window ran out first: its expiry is due and removes the access
-    if grant is None:
-        return await _make_access(ctx, request, lease)
-    return await _await_ready(ctx, request, lease)
+    if start.grant is not None:
+        return await _await_ready(ctx, request, lease)
+    if not start.loaded:  # an extension that became a grant of its own
+        start.state, start.others = await _account(ctx, request, lease)
+    return await _make_access(ctx, start, lease)
 
 
-async def _make_access(
-    ctx: Context, request: AccessRequest, lease: AccountLease
-) -> Reschedule | None:
+async def _make_access(ctx: Context, start: GrantStart, lease: AccountLease) -> Reschedule | None:
     """Call the integration with the union, and record what it gave at once."""
-    opening = not windows.started(request)
-    if opening:
+    request = start.request
+    assert request is not None
+    if not windows.started(request):  # an extension that became a grant of its own
         await windows.open_tentative(ctx, request, lease)
+        start.opened = True
     try:
-        result = await _call_grant(ctx, request, lease)
+        result = await _call(ctx, request, start.state, start.others)
     except IntegrationError:
-        if opening:
+        if start.opened:
             await windows.withdraw_tentative(ctx, request, lease)
         raise
-    await _record_access(ctx, request, result, lease, restart=opening)
+    await _record_access(ctx, request, result, lease, restart=start.opened)
     if result.ready:
         await _activate(ctx, request.id)
         return None
@@ -131,16 +134,33 @@ async def _make_access(
     return _poll_again(ctx, request, invited=result.invited)
 
 
-async def _call_grant(ctx: Context, request: AccessRequest, lease: AccountLease) -> GrantResult:
+async def _account(
+    ctx: Context, request: AccessRequest, lease: AccountLease
+) -> tuple[AccountState | None, list[AccessGrant]]:
+    """The account's state and the person's other grants in flight: the union's inputs."""
     async with ctx.store.reading() as session:
         state = await integration_accounts.load_state(session, lease.integration, lease.person)
         others = await integration_accounts.live_grants(
             session, lease.integration, lease.person, now=ctx.clock.now(), exclude=request.id
         )
+    return state, others
+
+
+async def _call(
+    ctx: Context,
+    request: AccessRequest,
+    state: AccountState | None,
+    others: list[AccessGrant],
+) -> GrantResult:
     this = integration_accounts.access_grant(request)
     return await ctx.integration(request.integration).grant(
         this, active=[*others, this], account=state
     )
+
+
+async def _call_grant(ctx: Context, request: AccessRequest, lease: AccountLease) -> GrantResult:
+    state, others = await _account(ctx, request, lease)
+    return await _call(ctx, request, state, others)
 
 
 async def _await_ready(

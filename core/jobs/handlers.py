@@ -304,7 +304,7 @@ async def prune(ctx: Context, job: Job) -> None:
 
 
 STEPS: dict[str, JobKind] = {
-    Kind.GRANT: JobKind(granting.grant_step, give_up=granting.grant_gave_up),
+    Kind.GRANT: JobKind(granting.grant_step, give_up=granting.grant_gave_up, urgent=True),
     Kind.EXPIRE: JobKind(
         ending.end_step,
         give_up=ending.end_keeps_failing,

@@ -108,6 +108,10 @@ class Worker(RetryRules):
         self.max_wait = self.max_wait or config.max_wait
         self._urgent = tuple(sorted(name for name, kind in self.kinds.items() if kind.urgent))
 
+    def wake(self) -> None:
+        """Claim at once (another process queued jobs: ``core.storage.wakeups``)."""
+        self._bell.ring()
+
     # ------------------------------------------------------------------ claiming
 
     def _free(self, now: datetime) -> sa.ColumnElement[bool]:
@@ -121,8 +125,29 @@ class Worker(RetryRules):
 
     async def claim(self, limit: int) -> list[Job]:
         """Lease up to ``limit`` due jobs in one statement: urgent kinds first, then the oldest
-        ``run_at``. Outside ``run()`` (tests, tools) the claim is also the heartbeat."""
-        now = self.ctx.clock.now()
+        ``run_at``. Outside ``run()`` (tests, tools) the claim is also the heartbeat.
+
+        "Due" is as of the moment the transaction has begun: a claim that waited for SQLite's
+        writer (the commit that queued the job and rang the bell) still sees that job."""
+        async with self.ctx.store.transaction() as session:
+            now = self.ctx.clock.now()
+            if not self._beating:
+                await workers.beat(session, self.worker_id, now=now)
+            rows = (
+                (
+                    await session.execute(
+                        self._claim_statement(limit, now),
+                        execution_options={"synchronize_session": False},
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            return sorted(
+                rows, key=lambda job: (job.kind not in self._urgent, job.run_at, job.id or 0)
+            )
+
+    def _claim_statement(self, limit: int, now: datetime) -> sa.Update:
         urgent = sa.case((col(Job.kind).in_(self._urgent), 0), else_=1)
         due = (
             sa.select(col(Job.id))
@@ -132,7 +157,7 @@ class Worker(RetryRules):
             .with_for_update(skip_locked=True, of=Job)
             .scalar_subquery()
         )
-        claim = (
+        claim: sa.Update = (
             sa.update(Job)
             .where(Job.id.in_(due))  # type: ignore[union-attr]
             .values(
@@ -140,17 +165,7 @@ class Worker(RetryRules):
             )
             .returning(Job)
         )
-        async with self.ctx.store.transaction() as session:
-            if not self._beating:
-                await workers.beat(session, self.worker_id, now=now)
-            rows = (
-                (await session.execute(claim, execution_options={"synchronize_session": False}))
-                .scalars()
-                .all()
-            )
-            return sorted(
-                rows, key=lambda job: (job.kind not in self._urgent, job.run_at, job.id or 0)
-            )
+        return claim
 
     async def beat(self) -> None:
         """Write this worker's heartbeat now."""

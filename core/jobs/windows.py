@@ -5,11 +5,12 @@ its own transaction right after that call returns, before Gatepass waits for Atl
 the change; it ends at that start plus the approved duration, whatever happens to Gatepass.
 
 A crash can come between the call and that write. So before the first call a *tentative*
-window is written (starting now, the earliest the access can exist), with its expiry job; the
-run that makes the call moves it to the call's success, and withdraws it if the call failed.
-A later run that finds a tentative window it did not write knows a crash came in between: the
-access may exist since then, so the window stays where it is — and when it is over, the access
-is removed at once, never given a fresh window. The access is never longer than approved.
+window is written (starting now, the earliest the access can exist), with its expiry job, in
+the transaction that takes the person's account lease (``core.jobs.granting``); the run that
+makes the call moves it to the call's success, and withdraws it if the call failed. A later
+run that finds a tentative window it did not write knows a crash came in between: the access
+may exist since then, so the window stays where it is — and when it is over, the access is
+removed at once, never given a fresh window. The access is never longer than approved.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.context import Context
@@ -53,20 +55,26 @@ def over(request: AccessRequest, now: datetime) -> bool:
     return request.ends_at is not None and request.ends_at <= now
 
 
-async def open_tentative(ctx: Context, request: AccessRequest, lease: AccountLease) -> None:
-    """Before the first call that may give the access: the window starts now (tentatively),
-    and its expiry is queued with it. ``request`` is updated to match."""
-    now = ctx.clock.now()
+async def write_tentative(session: AsyncSession, request: AccessRequest, *, now: datetime) -> None:
+    """Before the first call that may give the access, in the transaction that holds the
+    account's lease: the window starts now (tentatively), and its expiry is queued with it.
+    ``request`` is updated to match."""
     ends_at = now + duration(request)
-    async with ctx.store.transaction() as session:
-        await integration_accounts.confirm(session, lease, now=now)
-        await session.execute(
-            sa.update(AccessRequest)
-            .where(col(AccessRequest.id) == request.id, col(AccessRequest.starts_at).is_(None))
-            .values(starts_at=now, ends_at=ends_at)
-        )
-        await enqueue(session, ExpireJob.at_end(request.id, ends_at=ends_at))
+    await session.execute(
+        sa.update(AccessRequest)
+        .where(col(AccessRequest.id) == request.id, col(AccessRequest.starts_at).is_(None))
+        .values(starts_at=now, ends_at=ends_at)
+    )
+    await enqueue(session, ExpireJob.at_end(request.id, ends_at=ends_at))
     request.starts_at, request.ends_at = now, ends_at
+
+
+async def open_tentative(ctx: Context, request: AccessRequest, lease: AccountLease) -> None:
+    """``write_tentative`` in a transaction of its own, under a lease taken before."""
+    async with ctx.store.transaction() as session:
+        now = ctx.clock.now()
+        await integration_accounts.confirm(session, lease, now=now)
+        await write_tentative(session, request, now=now)
 
 
 async def withdraw_tentative(ctx: Context, request: AccessRequest, lease: AccountLease) -> None:

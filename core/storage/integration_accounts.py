@@ -216,6 +216,14 @@ async def leased(
             stale_after=ctx.config.jobs.heartbeat_timeout,
         ):
             raise AccountBusy(f"{integration}/{person} is busy")
+    async with held(ctx, lease):
+        yield lease
+
+
+@asynccontextmanager
+async def held(ctx: Context, lease: AccountLease) -> AsyncIterator[AccountLease]:
+    """A lease already taken (``try_acquire`` in a committed transaction, which may have
+    written more under it): renewed while the block runs, let go after, as ``leased``."""
     try:
         async with _kept(ctx, lease):
             yield lease
