@@ -17,9 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import random
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,6 +46,7 @@ from core.jobs.contract import (
 from core.jobs.retries import RetryRules
 from core.storage import workers
 from core.storage.models import Job
+from core.storage.workers import default_worker_id
 
 log = logging.getLogger("gatepass.jobs")
 DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
@@ -68,14 +66,8 @@ __all__ = [
     "PermanentFailure",
     "Reschedule",
     "Worker",
-    "default_worker_id",
     "enqueue",
 ]
-
-
-def default_worker_id() -> str:
-    """``host:pid:random``, within the 64 characters a lease holder column takes."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{random.randrange(16**6):06x}"
 
 
 @dataclass

@@ -10,6 +10,9 @@ so replicas keep them in step (NTP) well within the timeout.
 
 from __future__ import annotations
 
+import os
+import random
+import socket
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +24,11 @@ from core.storage.models import WorkerBeat
 from core.storage.upsert import insert_or_ignore
 
 FORGET_AFTER = timedelta(days=1)  # rows of workers gone this long are deleted
+
+
+def default_worker_id() -> str:
+    """``host:pid:random``, within the 64 characters a lease holder column takes."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{random.randrange(16**6):06x}"
 
 
 async def beat(session: AsyncSession, worker_id: str, *, now: datetime) -> None:
