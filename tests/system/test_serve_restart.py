@@ -118,7 +118,11 @@ async def test_grants_are_revoked_on_time_across_a_restart(
         finally:
             stop(second)
         assert revoked_short - restarted < 5, "the overdue revocation ran at start"
-        assert revoked_long - long_end.timestamp() < 3, "the later revocation ran on time"
+        # Due from its end, or from when the restarted serve was working (the overdue one done)
+        # when it started after that end: a start can take longer than the grant on a loaded
+        # machine, and then the later revocation is an overdue one too.
+        due = max(long_end.timestamp(), revoked_short)
+        assert revoked_long - due < 3, "the later revocation ran on time"
         assert not any(u.startswith(("gp-alice-", "gp-dave-")) for u in atlas.users[PROJECT_ID])
         await ctx.store.close()
 
