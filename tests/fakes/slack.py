@@ -83,6 +83,7 @@ class _Fault:
     status: int
     error: str
     headers: dict[str, str] = field(default_factory=dict)
+    channel: str | None = None  # only calls about this channel (``not_in_channel`` is per channel)
 
 
 class FakeSlack:
@@ -199,9 +200,18 @@ class FakeSlack:
         headers = {"Retry-After": str(retry_after)}
         self._faults.append(_Fault(n, method, 429, "ratelimited", headers))
 
-    def fail_next(self, method: str, *, error: str, n: int = 1, status: int = 200) -> None:
-        """Answer the next ``n`` calls to ``method`` with ``error`` (e.g. ``channel_not_found``)."""
-        self._faults.append(_Fault(n, method, status, error))
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str,
+        n: int = 1,
+        status: int = 200,
+        channel: str | None = None,
+    ) -> None:
+        """Answer the next ``n`` calls to ``method`` (about ``channel``, when given) with
+        ``error`` (e.g. ``channel_not_found``)."""
+        self._faults.append(_Fault(n, method, status, error, channel=channel))
 
     def clear_faults(self) -> None:
         """Answer normally again (undo ``rate_limit`` and ``fail_next``)."""
@@ -294,7 +304,7 @@ class FakeSlack:
                 self.abandoned.append(method)
         status, headers = 200, {}
         try:
-            fault = self._take_fault(method)
+            fault = self._take_fault(method, args)
             if fault is not None:
                 status, headers = fault.status, fault.headers
                 raise SlackError(fault.error)
@@ -318,8 +328,10 @@ class FakeSlack:
             self.calls.append(call)
             self._changed.notify_all()
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, args: dict[str, Any]) -> _Fault | None:
         for fault in self._faults:
+            if fault.channel not in (None, args.get("channel")):
+                continue
             if fault.remaining > 0 and fault.method in (None, method):
                 fault.remaining -= 1
                 return fault

@@ -184,7 +184,7 @@ async def test_channel_only_sends_no_dm_to_approvers(channel_only: Harness) -> N
 
 
 async def test_a_channel_the_bot_is_not_in_falls_back_to_dms(channel_only: Harness) -> None:
-    channel_only.slack.fail_next("chat.postMessage", error="not_in_channel")
+    channel_only.slack.fail_next("chat.postMessage", error="not_in_channel", channel=CHANNEL)
     request_id = await asked(channel_only)
     assert channel_only.slack.messages.get(CHANNEL, {}) == {}
     for approver in (BOB, CAROL):
