@@ -99,19 +99,3 @@ async def accounts_for(ctx: Context, *, platform: str, emails: Iterable[str]) ->
                 )
             ).scalars()
         )
-
-
-async def recent_accounts(ctx: Context, *, platform: str, limit: int = 20) -> list[ChatAccount]:
-    """The accounts on ``platform`` seen most recently (the Teams edge finds its tenant's
-    service address in their stored references)."""
-    async with ctx.store.reading() as session:
-        return list(
-            (
-                await session.execute(
-                    select(ChatAccount)
-                    .where(col(ChatAccount.platform) == platform)
-                    .order_by(ChatAccount.updated_at.desc())  # type: ignore[attr-defined]
-                    .limit(limit)
-                )
-            ).scalars()
-        )
