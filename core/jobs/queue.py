@@ -27,6 +27,7 @@ from sqlmodel import col
 
 from core import logs, metrics
 from core.context import Context
+from core.jobs import heartbeats
 from core.jobs.contract import (
     DEAD,
     DEFAULT_ATTEMPTS,
@@ -43,13 +44,13 @@ from core.jobs.contract import (
     Reschedule,
     enqueue,
 )
+from core.jobs.heartbeats import DATABASE_ERRORS
 from core.jobs.retries import RetryRules
 from core.storage import workers
 from core.storage.models import Job
 from core.storage.workers import default_worker_id
 
 log = logging.getLogger("gatepass.jobs")
-DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
 BATCH_CHUNK = 64  # jobs a batch handler takes at once (one transaction before, one after)
 
 __all__ = [
@@ -161,35 +162,7 @@ class Worker(RetryRules):
 
     async def beat(self) -> None:
         """Write this worker's heartbeat now."""
-        async with self.ctx.store.transaction() as session:
-            await workers.beat(session, self.worker_id, now=self.ctx.clock.now())
-
-    async def _beat_while_running(self) -> None:
-        """The heartbeat, and with it a round of the audit sequencer (off the hot path: only
-        one worker at a time chains, the others skip)."""
-        assert self.heartbeat is not None
-        # Imported here: the audit log queues webhook jobs, whose kinds build on this module.
-        from core.storage import audit
-
-        while True:
-            try:
-                await self.beat()
-            except DATABASE_ERRORS as error:
-                log.warning("worker %s cannot write its heartbeat: %s", self.worker_id, error)
-            try:
-                await audit.chain_all(self.ctx.store)
-            except Exception as error:  # the heartbeat must go on; the next round tries again
-                log.warning("worker %s cannot chain audit events: %s", self.worker_id, error)
-            await asyncio.sleep(self.heartbeat.total_seconds())
-
-    async def _sign_off(self) -> None:
-        """Stopped cleanly with nothing in hand: remove the heartbeat (and old dead ones)."""
-        try:
-            async with self.ctx.store.transaction() as session:
-                await workers.forget(session, self.worker_id)
-                await workers.forget_gone(session, now=self.ctx.clock.now())
-        except DATABASE_ERRORS as error:
-            log.warning("worker %s cannot remove its heartbeat: %s", self.worker_id, error)
+        await heartbeats.beat(self.ctx, self.worker_id)
 
     async def _renew(self, job_id: int) -> None:
         """Keep the job's lease every third of it; a failed renewal is tried again at the next
@@ -315,13 +288,20 @@ class Worker(RetryRules):
         in_hand: set[asyncio.Task[None]] = set()
         log.info("worker %s started", self.worker_id)
         self._beating = True
-        beating = asyncio.create_task(self._beat_while_running())
+        assert self.heartbeat is not None
+        beating = asyncio.create_task(
+            heartbeats.beat_forever(self.ctx, self.worker_id, self.heartbeat)
+        )
+        chaining = asyncio.create_task(
+            heartbeats.chain_forever(self.ctx, self.worker_id, self.heartbeat)
+        )
         try:
             await self._loop(stop, slots, in_hand)
         finally:
+            await _cancel(chaining)
             await _cancel(beating)
             self._beating = False
-        await self._sign_off()
+        await heartbeats.sign_off(self.ctx, self.worker_id)
         log.info("worker %s stopped", self.worker_id)
 
     async def _loop(

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
 from core.jobs import queue
 from core.jobs.queue import JobKind, JobSpec, Reschedule, Worker
-from core.storage import integration_accounts, workers
-from core.storage.models import Job, WorkerBeat
+from core.storage import audit, integration_accounts, workers
+from core.storage.models import AuditEvent, Job, WorkerBeat
 from tests.support.domain import Domain, make_domain
 
 DEAD, ALIVE, SILENT = "host:1:dead", "host:2:alive", "host:3:old-release"
@@ -151,3 +152,41 @@ async def test_a_running_worker_beats_and_signs_off_when_it_stops(domain: Domain
     await running
     async with domain.ctx.store.reading() as session:
         assert await session.get(WorkerBeat, "host:7:beats") is None
+
+
+async def test_the_heartbeat_goes_on_while_the_sequencer_chains_a_backlog(domain: Domain) -> None:
+    """A backlog of events to chain (after a long outage of every worker) takes the sequencer
+    seconds; the heartbeat does not wait for it, so the worker's leases are never taken over
+    as a dead worker's meanwhile."""
+    at = domain.clock.now()
+    for start in range(0, 60_000, 10_000):
+        rows = [
+            audit.event_row(at=at, actor="system", action="request.expired", request_id=f"R{i}")
+            for i in range(start, start + 10_000)
+        ]
+        async with domain.ctx.store.transaction() as session:
+            await session.execute(sa.insert(AuditEvent), rows)
+    worker = probe_worker(
+        domain, [], heartbeat=timedelta(seconds=0.1), heartbeat_timeout=timedelta(seconds=1)
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    beats: set[object] = set()
+    try:
+        while await unchained(domain):
+            domain.clock.advance(seconds=1)  # each beat writes a time of its own
+            async with domain.ctx.store.reading() as session:
+                beat = await session.get(WorkerBeat, worker.worker_id)
+            if beat is not None:
+                beats.add(beat.seen_at)
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await running
+    assert len(beats) >= 3, "the heartbeat waited for the sequencer"
+
+
+async def unchained(domain: Domain) -> int:
+    async with domain.ctx.store.reading() as session:
+        query = sa.select(sa.func.count()).where(col(AuditEvent.chain_seq).is_(None))
+        return int((await session.execute(query)).scalar_one())
