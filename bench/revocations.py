@@ -80,6 +80,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         figures = await measure(rig, processes, postgres, watch, args)
         figures.update(rig.figures(first.timestamp()))
         await rig.stop()
+        if args.logs:
+            keep_logs(processes, args.logs)
     figures["load"] = load()
     return figures
 
@@ -135,6 +137,14 @@ async def insert_ends(rig: Rig, ctx: Any, args: argparse.Namespace) -> datetime:
     return first
 
 
+def keep_logs(processes: list[GatepassProcess], folder: Path) -> None:
+    """Each process's output in ``folder`` (the run's own folder is deleted at the end)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, process in enumerate(processes):
+        (folder / f"{process.command}-{index}.log").write_text(process.output)
+    print(f"process logs kept in {folder}")
+
+
 async def request_load(rig: Rig, first: int, count: int) -> dict[str, Any]:
     """``count`` requests submitted and approved meanwhile, by a process of the benchmarked
     tree (``bench.load_requests``)."""
@@ -180,6 +190,7 @@ def main() -> None:
         help="core: the load calls the use cases; slack: signed Slack requests to each serve",
     )
     parser.add_argument("--concurrency", type=int, default=20, help="people at a time (slack)")
+    parser.add_argument("--logs", type=Path, default=None, help="keep each process's output here")
     parser.add_argument("--tree", type=Path, default=None, help="run gatepass from this checkout")
     args = parser.parse_args()
     print(f"load before: {load()}")

@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
 
-from bot.health import Check, Readiness, database_check, integration_check
+from bot.health import Check, Readiness, database_check, first_line, integration_check
 from bot.monitoring import GATEPASS, health, health_routes, monitoring_app, request_context
 from bot.platform import READY, Installer, PlatformParts, configured_status
 from core.config.network import dev_mode_problem
@@ -31,6 +32,8 @@ from core.jobs import handlers
 from core.jobs.queue import Backoff, Bell, Worker
 from core.runtime import build_context
 from core.storage import migrations
+from core.storage.connections import connection_budget
+from core.storage.store import Store
 from core.storage.wakeups import Wakeups
 
 log = logging.getLogger("gatepass")
@@ -154,6 +157,18 @@ def _log_what_is_left_out(settings: Settings, parts: Mapping[str, PlatformParts]
             log.warning("%s left out: %s %s", item.component, item.source, item.problem)
 
 
+async def _log_connection_budget(store: Store, settings: Settings) -> None:
+    """On PostgreSQL: how many processes like this one the server admits (a warning if none)."""
+    try:
+        budget = await connection_budget(store, settings.config.database_pool)
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        log.warning("database: cannot read its connection limits: %s", first_line(str(error)))
+        return
+    if budget is not None:
+        problem = budget.problem()
+        (log.warning if problem else log.info)("database: %s", problem or budget.describe())
+
+
 async def build(
     settings: Settings,
     *,
@@ -176,6 +191,7 @@ async def build(
     wakeups = Wakeups.for_database(settings.database_url)
     doorbell = wakeups.doorbell(bell) if wakeups is not None else bell
     ctx = build_context(settings, clock=clock, integrations=integrations, doorbell=doorbell)
+    await _log_connection_budget(ctx.store, settings)
     parts = {part.name: part for part in (install(settings, ctx) for install in installers)}
     notifiers = tuple(p.notifier for p in parts.values() if p.notifier is not None)
     worker = None

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
+import sqlalchemy as sa
+
 from bot import admin
 from bot.health import DEFAULT_TIMEOUT, Check, database_check, first_line
 from core.config.settings import Settings, sqlite_path
+from core.storage.connections import connection_budget
 from core.storage.store import Store
 
 
@@ -78,6 +81,17 @@ def _webhook_checks(settings: Settings) -> list[Check]:
     ]
 
 
+def _connections_check(store: Store, settings: Settings) -> Check:
+    async def connections() -> str | None:
+        try:
+            budget = await connection_budget(store, settings.config.database_pool)
+        except (sa.exc.SQLAlchemyError, OSError):
+            return None  # the database check says why it cannot be reached
+        return None if budget is None else budget.problem()
+
+    return Check("database connections", connections)
+
+
 async def _run(check: Check) -> str | None:
     try:
         problem = await asyncio.wait_for(check.probe(), DEFAULT_TIMEOUT * 2)
@@ -93,6 +107,7 @@ async def online_problems(settings: Settings) -> list[str]:
     try:  # a SQLite file not made yet is no problem: serve and db upgrade create it
         exists = path is None or path.is_file()
         checks = [database_check(store, settings.database_url)] if exists else []
+        checks += [_connections_check(store, settings)] if exists else []
         slack = _slack_check(settings)
         checks += ([slack] if slack is not None else []) + _teams_checks(settings)
         checks += _webhook_checks(settings)

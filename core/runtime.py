@@ -56,7 +56,7 @@ def build_context(
 ) -> Context:
     """The context, once: ``doorbell`` is the worker's of this process (none for a tool)."""
     clock = clock or SystemClock()
-    store = store or Store.from_url(settings.database_url)
+    store = store or Store.from_url(settings.database_url, pool=settings.config.database_pool)
     outbox.subscribe(store, settings.config.webhooks)
     return Context(
         config=settings.config,

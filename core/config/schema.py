@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 
 from core.config.approval_channels import platform_problem
 from core.config.break_glass import break_glass_integration_problem
+from core.config.database_pool import DatabasePool
 from core.config.network import dev_mode_problem
 from core.config.secrets import SecretRef
 from core.config.sections import (
@@ -52,6 +53,7 @@ __all__ = [
     "AtlasDatabaseIntegration",
     "AtlasPortalIntegration",
     "ConfigError",
+    "DatabasePool",
     "DirectoryConfig",
     "DirectoryUser",
     "GatepassConfig",
@@ -75,6 +77,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///gatepass.db"
 
 class GatepassConfig(Strict):
     database_url: str = DEFAULT_DATABASE_URL
+    database_pool: DatabasePool = DatabasePool()
     encryption_key: SecretRef | None = None
     log_format: Literal["text", "json"] = "text"
     server: ServerConfig = ServerConfig()

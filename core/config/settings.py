@@ -257,6 +257,18 @@ def resolve_database_url(
     return anchor_database_url(url, _config_folder(config_path))
 
 
+def _check_pool_applies(config: GatepassConfig, database_url: str, config_path: str) -> None:
+    """``database_pool`` sizes PostgreSQL connections: set with SQLite it would do nothing."""
+    if "database_pool" in config.model_fields_set and sqlite_path(database_url) is not None:
+        raise ConfigError(
+            config_path,
+            [
+                "database_pool: applies to PostgreSQL only; the database is SQLite "
+                "(one process, one writer): remove the section or use postgresql+psycopg://"
+            ],
+        )
+
+
 def _check_database_url(url: str, config_path: str, *, where: str) -> None:
     problem = database_url_problem(url)
     if problem is not None:
@@ -275,6 +287,7 @@ def resolve_settings(
     database_url = resolve_database_url(config, config_path=config_path, environ=environ)
     if existing_database:
         require_existing_database(database_url, config_path=config_path)
+    _check_pool_applies(config, database_url, config_path)
     settings = Settings(config=config, config_path=config_path, database_url=database_url)
     for component, resolve in (("slack", _resolve_slack), ("teams", _resolve_teams)):
         try:

@@ -20,12 +20,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.config.database_pool import DatabasePool
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-POSTGRES_POOL_SIZE = 24
-"""Connections kept open to PostgreSQL: the worker's jobs in flight and its heartbeat, with
-room for the chat edges' reads beside them, so that a click's read never queues for a
-connection behind the worker (SQLAlchemy's default of 5 did)."""
-POSTGRES_POOL_OVERFLOW = 16
 
 
 def _sqlite_setup(engine: AsyncEngine, *, immediate: bool) -> None:
@@ -44,14 +41,18 @@ def _sqlite_setup(engine: AsyncEngine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(url: str, *, readonly: bool = False, **options: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, readonly: bool = False, pool: DatabasePool | None = None, **options: Any
+) -> AsyncEngine:
+    """``pool`` (PostgreSQL): the connections this process may hold, ``database_pool`` of
+    the config; its defaults otherwise."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         _sqlite_setup(engine, immediate=not readonly)
         return engine
     options.setdefault("pool_pre_ping", True)
-    options.setdefault("pool_size", POSTGRES_POOL_SIZE)
-    options.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
+    for name, value in (pool or DatabasePool()).engine_options().items():
+        options.setdefault(name, value)
     return create_async_engine(url, **options)
 
 
@@ -74,9 +75,9 @@ class Store:
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> Store:
+    def from_url(cls, url: str, *, pool: DatabasePool | None = None, **options: Any) -> Store:
         reader = create_engine(url, readonly=True, **options) if url.startswith("sqlite") else None
-        return cls(create_engine(url, **options), reader)
+        return cls(create_engine(url, pool=pool, **options), reader)
 
     @property
     def is_sqlite(self) -> bool:

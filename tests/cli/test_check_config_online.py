@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 from tests.cli.conftest import ROOT
@@ -90,3 +91,41 @@ async def test_online_names_each_service_that_fails(
     assert lines[2].startswith(f"{bad}: teams token: ") and "HTTP 401" in lines[2]
     assert lines[3].startswith(f"{bad}: teams signing keys: signing keys unavailable: ")
     assert "xoxb-wrong" not in err
+
+
+def server_limits(url: str) -> tuple[int, int]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        most = connection.execute(sa.text("SHOW max_connections")).scalar_one()
+        reserved = connection.execute(sa.text("SHOW superuser_reserved_connections")).scalar_one()
+    engine.dispose()
+    return int(most), int(reserved)
+
+
+@pytest.mark.postgres
+async def test_online_names_a_pool_the_server_cannot_admit(
+    tmp_path: Path, postgres_url: str, encryption_key: str
+) -> None:
+    data = {
+        "database_url": postgres_url,
+        "encryption_key": "env:GATEPASS_ENCRYPTION_KEY",
+        "database_pool": {"size": 400, "overflow": 0},
+    }
+    path = tmp_path / "gatepass.yml"
+    path.write_text(yaml.safe_dump(data))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_"))}
+    env |= {"PYTHONPATH": str(ROOT), "GATEPASS_ENCRYPTION_KEY": encryption_key}
+    env.pop("GATEPASS_DATABASE_URL", None)
+    most, reserved = server_limits(postgres_url)
+    code, out, err = await check_online(path, env)
+    assert code == 1 and "Traceback" not in err, (out, err)
+    assert err.strip().splitlines() == [
+        f"{path}: database connections: PostgreSQL admits 0 gatepass process(es) at their "
+        f"busiest: max_connections {most}, {reserved} reserved; each process opens up to 401 "
+        "(database_pool size 400 + overflow 0 + 1 listener): lower database_pool or raise "
+        "PostgreSQL's max_connections"
+    ]
+    data["database_pool"] = {"size": 10, "overflow": 10}
+    path.write_text(yaml.safe_dump(data))
+    code, out, err = await check_online(path, env)
+    assert code == 0, (out, err)
