@@ -12,11 +12,12 @@ URL is needed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -179,16 +180,33 @@ def build_bolt_app(
     if not bot_token.strip():
         raise ValueError("the Slack bot token is empty")
     logger = logger or logging.getLogger(LOGGER_NAME)
-    return AsyncApp(
-        name="gatepass",
-        logger=logger,
-        client=client or build_web_client(token=bot_token, api_url=api_url, logger=logger),
-        signing_secret=signing_secret,
-        process_before_response=False,
-        request_verification_enabled=True,
-        raise_error_for_unhandled_request=False,
-        ignoring_self_events_enabled=True,
-    )
+    with _without_env_token_warning(logger):
+        return AsyncApp(
+            name="gatepass",
+            logger=logger,
+            client=client or build_web_client(token=bot_token, api_url=api_url, logger=logger),
+            signing_secret=signing_secret,
+            process_before_response=False,
+            request_verification_enabled=True,
+            raise_error_for_unhandled_request=False,
+            ignoring_self_events_enabled=True,
+        )
+
+
+@contextlib.contextmanager
+def _without_env_token_warning(logger: logging.Logger) -> Iterator[None]:
+    """Bolt reads ``SLACK_BOT_TOKEN`` from the environment even when it is given a client, and
+    warns at every start that the token is unused: with ``bot_token: env:SLACK_BOT_TOKEN`` (the
+    usual config) that line is noise. The client holds the same token."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def bolt_app_from_settings(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 import pytest
@@ -226,3 +227,19 @@ def test_the_bolt_app_from_settings_uses_the_configured_api_url() -> None:
     ]
     with pytest.raises(ValueError, match="signing secret"):
         build_bolt_app(bot_token="xoxb-x", signing_secret=" ", api_url="http://127.0.0.1:9/")
+
+
+def test_a_token_in_the_environment_is_not_warned_about_at_start(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``bot_token: env:SLACK_BOT_TOKEN`` is the usual config; bolt reads that variable too and
+    would warn at every start that it is unused. The app's client holds the token."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    with caplog.at_level(logging.DEBUG):
+        app = build_bolt_app(
+            bot_token="xoxb-from-env", signing_secret="signing", api_url="http://127.0.0.1:9/"
+        )
+    assert app.client.token == "xoxb-from-env"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    app.logger.warning("still heard after the start")
+    assert "still heard after the start" in caplog.text
