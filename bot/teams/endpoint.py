@@ -51,6 +51,7 @@ from bot.teams.auth import (
     default_token_url,
     preflight_channel_token,
 )
+from bot.teams.retry_policy import build_retry_policies_cheaply
 from core import metrics
 from core.config.network import dev_mode_problem, is_loopback_host
 from core.config.secrets import SecretValue
@@ -199,6 +200,7 @@ class TeamsEndpoint:
         self.signing_keys = signing_keys
         self.tenant_id = tenant_id
         self.channels = frozenset(channels)
+        build_retry_policies_cheaply()
         self.adapter = CloudAdapter(authentication)
         self._authentication = authentication
 
