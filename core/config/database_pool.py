@@ -11,16 +11,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from core.domain.durations import parse_duration
+from core.config.sections import Strict, _duration
 
 LISTENERS = 1  # the wake-up connection (``core.storage.wakeups``), outside the pool
 
 
-class DatabasePool(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class DatabasePool(Strict):
     # Kept open: the worker's jobs in flight, its heartbeat, and the chat edges' reads.
     size: int = Field(10, ge=1, le=500)
     # Opened beyond ``size`` under a burst, closed when given back.
@@ -28,9 +26,7 @@ class DatabasePool(BaseModel):
     # How long a transaction waits for a free connection before it fails.
     timeout: timedelta = timedelta(seconds=10)
 
-    _d = field_validator("timeout", mode="before")(
-        classmethod(lambda cls, v: v if isinstance(v, timedelta) else parse_duration(v))
-    )
+    _d = field_validator("timeout", mode="before")(classmethod(lambda cls, v: _duration(v)))
 
     @property
     def most_per_process(self) -> int:
@@ -44,8 +40,3 @@ class DatabasePool(BaseModel):
             "max_overflow": self.overflow,
             "pool_timeout": self.timeout.total_seconds(),
         }
-
-
-def processes_that_fit(pool: DatabasePool, max_connections: int, reserved: int) -> int:
-    """How many Gatepass processes a PostgreSQL server admits at their busiest."""
-    return max(0, (max_connections - reserved) // pool.most_per_process)

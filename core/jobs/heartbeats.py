@@ -10,13 +10,11 @@ import asyncio
 import logging
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from core.context import Context
 from core.storage import workers
+from core.storage.store import DATABASE_ERRORS
 
 log = logging.getLogger("gatepass.jobs")
-DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
 
 
 async def beat(ctx: Context, worker_id: str) -> None:

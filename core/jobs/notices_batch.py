@@ -41,11 +41,11 @@ from core.jobs.kinds import Kind, MessagesUpdate, RequesterNotice
 from core.jobs.notices import DeliveryFailed, Notices, requester_purpose, updated_message
 from core.storage.models import AccessRequest, Job, PostedMessage
 from core.storage.request_views import build_views
+from core.storage.store import DATABASE_ERRORS
 
 log = logging.getLogger("gatepass.notify")
 IN_FLIGHT = 16  # jobs whose chat calls run at once
 RECORD_TRIES = 3  # step 3, before the batch gives its jobs to the retry rules
-DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
 
 
 @dataclass

@@ -44,10 +44,10 @@ from core.jobs.contract import (
     Reschedule,
     enqueue,
 )
-from core.jobs.heartbeats import DATABASE_ERRORS
 from core.jobs.retries import RetryRules
 from core.storage import workers
 from core.storage.models import Job
+from core.storage.store import DATABASE_ERRORS
 from core.storage.workers import default_worker_id
 
 log = logging.getLogger("gatepass.jobs")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from core.config.database_pool import DatabasePool, processes_that_fit
+from core.config.database_pool import LISTENERS, DatabasePool
 from core.storage.store import Store
 
 
@@ -24,14 +24,15 @@ class ConnectionBudget:
 
     @property
     def processes(self) -> int:
-        return processes_that_fit(self.pool, self.max_connections, self.reserved)
+        """How many Gatepass processes the server admits at their busiest."""
+        return max(0, (self.max_connections - self.reserved) // self.pool.most_per_process)
 
     def describe(self) -> str:
         return (
             f"PostgreSQL admits {self.processes} gatepass process(es) at their busiest: "
             f"max_connections {self.max_connections}, {self.reserved} reserved; each process "
             f"opens up to {self.pool.most_per_process} (database_pool size {self.pool.size} + "
-            f"overflow {self.pool.overflow} + 1 listener)"
+            f"overflow {self.pool.overflow} + {LISTENERS} listener)"
         )
 
     def problem(self) -> str | None:

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 from core.config.database_pool import DatabasePool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
+"""What a database that cannot be reached, or went away mid-transaction, raises."""
 
 
 def _sqlite_setup(engine: AsyncEngine, *, immediate: bool) -> None:
