@@ -21,7 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.health import Check, Readiness, database_check, first_line, integration_check
+from bot.health import (
+    Check,
+    Readiness,
+    database_check,
+    describe_database_error,
+    integration_check,
+)
 from bot.monitoring import GATEPASS, health, health_routes, monitoring_app, request_context
 from bot.platform import READY, Installer, PlatformParts, configured_status
 from core.config.network import dev_mode_problem
@@ -162,7 +168,8 @@ async def _log_connection_budget(store: Store, settings: Settings) -> None:
     try:
         budget = await connection_budget(store, settings.config.database_pool)
     except (sa.exc.SQLAlchemyError, OSError) as error:
-        log.warning("database: cannot read its connection limits: %s", first_line(str(error)))
+        reason = describe_database_error(error, settings.database_url)
+        log.warning("database: cannot read its connection limits: %s", reason)
         return
     if budget is not None:
         problem = budget.problem()
