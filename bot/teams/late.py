@@ -53,7 +53,7 @@ class LateAnswers:
     """Answers an invoke within :data:`ANSWER_WITHIN`, and delivers late cards afterwards."""
 
     def __init__(self, *, within: float = ANSWER_WITHIN) -> None:
-        self._within = within
+        self.within = within  # seconds an action has before the "working on it" answer
         self._tasks: set[asyncio.Task[None]] = set()
         self._continue: Continuation | None = None
 
@@ -71,7 +71,7 @@ class LateAnswers:
         """``action``'s answer when it is ready in time (a :class:`Later`'s ``now``, its
         ``then`` run after), else :func:`working_card`, replaced when the action is done."""
         running = asyncio.ensure_future(action)
-        done, _ = await asyncio.wait({running}, timeout=self._within)
+        done, _ = await asyncio.wait({running}, timeout=self.within)
         if not done:
             self._after(turn_context, running)
             return card_response(working_card())

@@ -129,3 +129,26 @@ async def test_another_action_waiting_on_the_lock_is_answered_working_on_it(
     assert await status_of(teams_on, request_id) is Status.CANCELLED
     late = await teams_on.connector.wait_for_update(lambda u: u.activity_id == card_id)
     assert "Working on it" not in str(late.activity)
+
+
+async def test_a_refresh_is_answered_with_its_own_card_never_late(teams_on: TeamsHarness) -> None:
+    """A refresh is one person's view of a posted card: were it delivered late, the Bot
+    Connector would replace the card for everyone in the conversation. With no time at all
+    for an action, a refresh still answers its own card and nothing replaces a card later,
+    while a cancel is answered "working on it"."""
+    request_id = await submit_request(teams_on, ALICE)
+    teams_on.gatepass.parts["teams"].wiring.bot.late.within = 0.0
+    updates = len(teams_on.connector.updates)
+    for verb, who in (("approval.refresh", BOB), ("form.refresh", ALICE)):
+        refresh = teams_on.channel.card_action(
+            verb=verb, data={"request": request_id}, user=who, replyToId=f"card-{verb}"
+        )
+        _, body = await answered(teams_on, refresh)
+        assert "Working on it" not in card_text(body["value"]), (verb, body)
+    cancel = teams_on.channel.card_action(
+        verb="request.cancel", data={"request": request_id}, user=ALICE, replyToId="card-c"
+    )
+    _, body = await answered(teams_on, cancel)
+    assert "Working on it" in card_text(body["value"])
+    await teams_on.settle()
+    assert [u.activity_id for u in teams_on.connector.updates[updates:]] == ["card-c"]

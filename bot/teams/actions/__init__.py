@@ -35,10 +35,15 @@ HANDLERS: dict[str, Handler] = {
     verbs.REVOKE: revoke.revoke,
 }
 
-ANSWERED_ONLY_IN_TIME = frozenset({verbs.REVEAL})
-"""Verbs whose answer is never delivered late: a revealed password goes only into the invoke's
+ANSWERED_ONLY_IN_TIME = frozenset(
+    {verbs.REVEAL, verbs.FORM_REFRESH, verbs.APPROVAL_REFRESH, verbs.CHANNEL_REFRESH}
+)
+"""Verbs whose answer is never delivered late. A revealed password goes only into the invoke's
 own answer (a late card would go through the Bot Connector, where no password ever goes), and
-it is erased as it is handed over, so the reveal waits for its write."""
+it is erased as it is handed over, so the reveal waits for its write. A refresh is one
+person's view of a card (Teams shows the answer to that person only): delivered late it would
+replace the posted card for everyone in the conversation, a channel included. Refreshes only
+read, so they never wait on a writer."""
 
 
 async def run(verb: str, click: Click) -> Answer | Later:
