@@ -1,8 +1,8 @@
 """The database: an async engine and short transactions.
 
-SQLite (the embedded default) runs in WAL mode and every transaction starts with
-``BEGIN IMMEDIATE``, so writers queue on the database lock instead of failing to upgrade a read
-lock halfway. PostgreSQL uses row locks (``SELECT … FOR UPDATE``) where a decision is claimed.
+SQLite (the embedded default) runs in WAL mode and every write transaction starts with
+``BEGIN IMMEDIATE`` (``core.storage.sqlite``). PostgreSQL uses row locks (``SELECT … FOR
+UPDATE``) where a decision is claimed.
 """
 
 from __future__ import annotations
@@ -21,26 +21,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from core.config.database_pool import DatabasePool
+from core.storage.sqlite import create_sqlite_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
 """What a database that cannot be reached, or went away mid-transaction, raises."""
-
-
-def _sqlite_setup(engine: AsyncEngine, *, immediate: bool) -> None:
-    @sa.event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    @sa.event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(
@@ -49,9 +33,7 @@ def create_engine(
     """``pool`` (PostgreSQL): the connections this process may hold, ``database_pool`` of
     the config; its defaults otherwise."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
-        _sqlite_setup(engine, immediate=not readonly)
-        return engine
+        return create_sqlite_engine(url, readonly=readonly, **options)
     options.setdefault("pool_pre_ping", True)
     for name, value in (pool or DatabasePool()).engine_options().items():
         options.setdefault(name, value)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import core.storage.models  # noqa: F401 - registers the tables
+from core.storage.sqlite import use_write_ahead_log
 
 target_metadata = SQLModel.metadata
 
@@ -26,6 +27,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
+    if url.startswith("sqlite"):
+        await use_write_ahead_log(url)
     engine = create_async_engine(url, poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
