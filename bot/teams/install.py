@@ -36,7 +36,7 @@ def install(settings: Settings, ctx: Context) -> PlatformParts:
     accounts = TeamsAccounts(ctx=ctx)
     cards = Cards(ctx=ctx, accounts=accounts)
     channels = TeamsChannels(ctx=ctx)
-    late = LateAnswers()
+    late = LateAnswers(personal_chat=accounts.personal_chat_of)
     bot = GatepassTeamsBot(ctx=ctx, accounts=accounts, cards=cards, channels=channels, late=late)
     endpoint = build_teams_endpoint(
         config=config, secrets=settings.teams, bot=bot, host=settings.config.server.host

@@ -6,6 +6,12 @@ answer is not ready within :data:`ANSWER_WITHIN`, the invoke is answered with a 
 it" card, the action goes on, and its card replaces the clicked one when it is done (through
 the Bot Connector, like every other update of a posted card). Nothing is lost or done twice:
 the action runs once either way.
+
+An invoke's answer is shown to the person who clicked alone, but a card replaced through the
+Bot Connector changes for everyone in the conversation. So in a channel or a group chat a late
+answer never goes onto the clicked card (an outsider's refusal, or one approver's view, would
+replace the ask for everyone): it goes to the clicker's personal chat with the app, and the
+shared card changes only as the notice jobs bring it to its state for everyone.
 """
 
 from __future__ import annotations
@@ -17,12 +23,18 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.schema import ActivityTypes, AdaptiveCardInvokeResponse
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ConversationReference,
+)
 
 from bot.teams.actions.base import Later
 from bot.teams.cards.elements import Element, card, heading, note
 from bot.teams.endpoint import CARD_CONTENT_TYPE, card_response
 from bot.teams.notifier import card_activity
+from bot.teams.references import is_personal
 
 log = logging.getLogger("gatepass.teams")
 
@@ -32,15 +44,17 @@ SHUTDOWN_GRACE = 10.0
 
 Answer = AdaptiveCardInvokeResponse
 Continuation = Callable[[Any, Callable[[TurnContext], Awaitable[None]]], Awaitable[None]]
+PersonalChat = Callable[[Activity], Awaitable[ConversationReference | None]]
 
 
-def working_card() -> Element:
-    return card(
-        [
-            heading("Working on it"),
-            note("Gatepass is doing this now; this card changes as soon as it is done."),
-        ]
+def working_card(*, shared: bool = False) -> Element:
+    """``shared``: clicked in a channel or a group chat, where the answer comes privately."""
+    then = (
+        "you will find the answer in your chat with Gatepass."
+        if shared
+        else "this card changes as soon as it is done."
     )
+    return card([heading("Working on it"), note(f"Gatepass is doing this now; {then}")])
 
 
 def _as_card(answer: Answer) -> Element:
@@ -52,8 +66,11 @@ def _as_card(answer: Answer) -> Element:
 class LateAnswers:
     """Answers an invoke within :data:`ANSWER_WITHIN`, and delivers late cards afterwards."""
 
-    def __init__(self, *, within: float = ANSWER_WITHIN) -> None:
+    def __init__(
+        self, *, within: float = ANSWER_WITHIN, personal_chat: PersonalChat | None = None
+    ) -> None:
         self.within = within  # seconds an action has before the "working on it" answer
+        self._personal_chat = personal_chat
         self._tasks: set[asyncio.Task[None]] = set()
         self._continue: Continuation | None = None
 
@@ -74,7 +91,7 @@ class LateAnswers:
         done, _ = await asyncio.wait({running}, timeout=self.within)
         if not done:
             self._after(turn_context, running)
-            return card_response(working_card())
+            return card_response(working_card(shared=not is_personal(turn_context.activity)))
         answer = running.result()
         if isinstance(answer, Later):
             self._after(turn_context, asyncio.ensure_future(answer.then()))
@@ -82,15 +99,11 @@ class LateAnswers:
         return answer
 
     def _after(self, turn_context: TurnContext, running: asyncio.Future[Any]) -> None:
-        activity = turn_context.activity
-        reference = TurnContext.get_conversation_reference(activity)
-        finish = asyncio.ensure_future(self._deliver(running, reference, activity.reply_to_id))
+        finish = asyncio.ensure_future(self._deliver(running, turn_context.activity))
         self._tasks.add(finish)
         finish.add_done_callback(self._tasks.discard)
 
-    async def _deliver(
-        self, running: asyncio.Future[Any], reference: Any, card_id: str | None
-    ) -> None:
+    async def _deliver(self, running: asyncio.Future[Any], clicked: Activity) -> None:
         try:
             answer = await running
             if isinstance(answer, Later):  # late already: its first answer is not worth showing
@@ -107,13 +120,24 @@ class LateAnswers:
                 exc_info=error,
             )
             shown = card([note(f"Gatepass could not do that (reference {reference_code}).")])
-        await self._show(reference, card_id, shown)
+        await self._show(clicked, shown)
 
-    async def _show(self, reference: Any, card_id: str | None, shown: Element) -> None:
+    async def _show(self, clicked: Activity, shown: Element) -> None:
         if self._continue is None:
             log.warning("a late Teams answer has no connector to go through; dropped")
             return
-        activity = card_activity(shown)
+        try:
+            await self._put(self._continue, clicked, card_activity(shown))
+        except Exception as error:  # the person can look again (the card refreshes itself)
+            log.warning("could not deliver a late Teams answer: %s", error)
+
+    async def _put(self, go_on: Continuation, clicked: Activity, activity: Activity) -> None:
+        """Onto the clicked card in a personal chat; else as a message to the clicker's own."""
+        card_id = clicked.reply_to_id if is_personal(clicked) else None
+        if is_personal(clicked):
+            reference = TurnContext.get_conversation_reference(clicked)
+        elif (reference := await self._clickers_chat(clicked)) is None:
+            return
         if card_id:
             activity.id, activity.type = card_id, ActivityTypes.message
 
@@ -123,10 +147,18 @@ class LateAnswers:
             else:
                 await turn_context.send_activity(activity)
 
-        try:
-            await self._continue(reference, put)
-        except Exception as error:  # the person can look again (the card refreshes itself)
-            log.warning("could not deliver a late Teams answer: %s", error)
+        await go_on(reference, put)
+
+    async def _clickers_chat(self, clicked: Activity) -> ConversationReference | None:
+        found = await self._personal_chat(clicked) if self._personal_chat else None
+        if found is None:
+            sender = clicked.from_property.id if clicked.from_property else "?"
+            log.info(
+                "a late Teams answer for %s is not shown: it was asked in a shared"
+                " conversation and Gatepass has no personal chat with them",
+                sender,
+            )
+        return found
 
     async def settled(self) -> None:
         """Until every late answer running now (and any they start) is delivered."""

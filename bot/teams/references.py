@@ -69,14 +69,15 @@ def _account(row: ChatAccount) -> TeamsAccount:
     )
 
 
-def _is_personal(activity: Activity) -> bool:
+def is_personal(activity: Activity) -> bool:
+    """A person's chat with the app, which only they see (not a channel or a group chat)."""
     conversation = activity.conversation
     return bool(conversation and conversation.conversation_type in (PERSONAL, None))
 
 
 def _up_to_date(row: ChatAccount, activity: Activity) -> bool:
     """Nothing new to store: not a personal chat, or the same conversation as stored."""
-    if not _is_personal(activity):
+    if not is_personal(activity):
         return True
     stored = (row.extra or {}).get("reference") or {}
     conversation = stored.get("conversation") or {}
@@ -117,7 +118,7 @@ class TeamsAccounts:
         email = normalize_email(email)
         extra = (
             {"user_id": sender.id, "reference": reference_of(activity).serialize()}
-            if _is_personal(activity)
+            if is_personal(activity)
             else None
         )
         await chat_accounts.remember(
@@ -129,6 +130,15 @@ class TeamsAccounts:
             extra=extra,
         )
         return email
+
+    async def personal_chat_of(self, activity: Activity) -> ConversationReference | None:
+        """The personal chat of whoever sent ``activity``, when Gatepass has one."""
+        sender = activity.from_property
+        key = sender.aad_object_id if sender is not None else None
+        if not key:
+            return None
+        row = await chat_accounts.account(self._ctx, platform=PLATFORM, user_id=key)
+        return _account(row).reference if row is not None else None
 
     async def find(self, email: str) -> TeamsAccount | None:
         """The person's Teams account when Gatepass can write to them (a stored reference)."""

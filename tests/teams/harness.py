@@ -225,23 +225,30 @@ class TeamsHarness:
     ) -> dict[str, Any]:
         """An Action.Execute; returns the card the person ends up seeing: the invoke's answer,
         or, when that says Gatepass is still working on it, the card it is replaced with."""
-        body = await self._invoke(member, verb, data)
+        body = await self.invoke(member, verb, data)
         assert body["type"] == CARD_CONTENT_TYPE, body
         return body["value"]
 
     async def click_for_message(
         self, member: FakeMember, verb: str, data: Mapping[str, Any] | None = None
     ) -> str:
-        body = await self._invoke(member, verb, data)
+        body = await self.invoke(member, verb, data)
         if body["type"] == CARD_CONTENT_TYPE:  # answered late: the message came as a card
             return card_text(body["value"])
         assert body["type"] == "application/vnd.microsoft.activity.message", body
         return str(body["value"])
 
-    async def _invoke(
-        self, member: FakeMember, verb: str, data: Mapping[str, Any] | None
+    async def invoke(
+        self,
+        member: FakeMember,
+        verb: str,
+        data: Mapping[str, Any] | None,
+        *,
+        card_id: str | None = None,
     ) -> dict[str, Any]:
-        card_id = f"card-{uuid.uuid4().hex[:12]}"
+        """The invoke's answer, or, when it was answered before the action was done, that
+        answer with the card that replaced ``card_id`` (the clicked card) once it was."""
+        card_id = card_id or f"card-{uuid.uuid4().hex[:12]}"
         status, body = await self.post(
             self.channel.card_action(
                 verb=verb, data=dict(data or {}), user=member, replyToId=card_id

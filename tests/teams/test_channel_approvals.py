@@ -81,6 +81,7 @@ async def click_in_channel(
         verb=verb,
         user=member,
         data={"request": request_id, **inputs},
+        replyToId=posted.id,  # the card clicked, as Teams says
         **in_team(f"{CHANNEL};messageid={posted.id}", channel={"id": CHANNEL}),
     )
     status, body = await teams.post(activity)
@@ -195,3 +196,39 @@ async def test_channel_only_sends_no_dm_to_approvers(teams: TeamsHarness) -> Non
     assert "Approved by Carol Lin" in card_text(channel_copy(teams))
     assert asks_to(teams, BOB) == [] and asks_to(teams, CAROL) == []
     assert request_id in card_text(card_of(channel_posts(teams)[0].activity))
+
+
+def in_channel_now(teams: TeamsHarness) -> str:
+    return repr(
+        [a.activity for a in channel_posts(teams)]
+        + [u.activity for u in teams.connector.updates if u.conversation_id == CHANNEL]
+    )
+
+
+async def test_a_late_answer_goes_to_its_clicker_alone_never_onto_the_channel_card(
+    teams: TeamsHarness,
+) -> None:
+    """With no time at all for an action, each click in the channel is answered "working on
+    it"; what each person would have been answered goes to their personal chat, and the
+    shared card changes only with the decision, to its state for everyone."""
+    request_id = await asked(teams)
+    teams.gatepass.parts["teams"].wiring.bot.late.within = 0.0
+    before = in_channel_now(teams)
+    clicks = ((DAVE, "channel.approve"), (ALICE, "channel.approve"), (CAROL, "channel.deny"))
+    for member, verb in clicks:
+        answer = await click_in_channel(teams, member, verb, request_id)
+        assert "Working on it" in card_text(answer["value"]), answer
+        assert "your chat with Gatepass" in card_text(answer["value"])
+        await teams.settle()
+    assert in_channel_now(teams) == before  # nobody's own answer reached the shared card
+    told = {m.name: repr([a.activity for a in teams.sent_to(m)][-1]) for m, _ in clicks}
+    assert str(NotAParty()) in told[DAVE.name] and request_id not in told[DAVE.name]
+    assert f"You cannot decide on your own request {request_id}" in told[ALICE.name]
+    assert "Say why you deny the request." in told[CAROL.name]
+    assert await status_of(teams, request_id) is Status.PENDING
+    await click_in_channel(teams, BOB, "channel.approve", request_id)
+    await teams.settle()
+    assert f"You approved request {request_id}" in repr(teams.sent_to(BOB)[-1].activity)
+    await teams.run_jobs()
+    assert "Approved by Bob Ray" in card_text(channel_copy(teams))
+    assert "You approved" not in in_channel_now(teams)
