@@ -37,6 +37,7 @@ from cryptography.fernet import Fernet
 
 from bot.teams.endpoint import TeamsEndpoint, card_response
 from bot.teams.install import install
+from bot.teams.late import ANSWER_WITHIN
 from core.storage import migrations
 from core.use_cases import requests
 from core.use_cases.eligibility import Draft
@@ -167,6 +168,7 @@ async def main(count: int, rounds: int) -> None:
             )
             channel = FakeTeamsChannel(openid=openid, connector=connector)
             teams = TeamsHarness(gatepass, clock, atlas, connector, channel, base_url)
+            teams.late.within = ANSWER_WITHIN  # as in production, not as in the tests
             bare_runner, bare_url = await bare_bot(openid, tokens)
             results: dict[str, list[float]] = {"bare": [], "approve": [], "refresh": []}
             try:

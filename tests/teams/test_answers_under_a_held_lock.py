@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.teams.install import install
+from bot.teams.late import ANSWER_WITHIN
 from core.domain.lifecycle import Status
 from core.storage.models import AccessRequest
 from tests.fakes.teams import FakeBotConnector, FakeOpenIdServer, FakeTokenEndpoint
@@ -57,6 +58,7 @@ async def teams_on(
         settings, clock=clock, atlas=atlas, platforms=[install]
     )
     harness = TeamsHarness(gatepass, clock, atlas, connector, channel, base_url)
+    harness.late.within = ANSWER_WITHIN  # as in production: these tests are about it
     for member in (ALICE, BOB, CAROL):
         assert await harness.install(member) == 201
     yield harness
@@ -137,7 +139,7 @@ async def test_a_refresh_is_answered_with_its_own_card_never_late(teams_on: Team
     for an action, a refresh still answers its own card and nothing replaces a card later,
     while a cancel is answered "working on it"."""
     request_id = await submit_request(teams_on, ALICE)
-    teams_on.gatepass.parts["teams"].wiring.bot.late.within = 0.0
+    teams_on.late.within = 0.0
     updates = len(teams_on.connector.updates)
     for verb, who in (("approval.refresh", BOB), ("form.refresh", ALICE)):
         refresh = teams_on.channel.card_action(

@@ -212,7 +212,7 @@ async def test_a_late_answer_goes_to_its_clicker_alone_never_onto_the_channel_ca
     it"; what each person would have been answered goes to their personal chat, and the
     shared card changes only with the decision, to its state for everyone."""
     request_id = await asked(teams)
-    teams.gatepass.parts["teams"].wiring.bot.late.within = 0.0
+    teams.late.within = 0.0
     before = in_channel_now(teams)
     clicks = ((DAVE, "channel.approve"), (ALICE, "channel.approve"), (CAROL, "channel.deny"))
     for member, verb in clicks:
