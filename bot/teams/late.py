@@ -133,11 +133,13 @@ class LateAnswers:
 
     async def _put(self, go_on: Continuation, clicked: Activity, activity: Activity) -> None:
         """Onto the clicked card in a personal chat; else as a message to the clicker's own."""
-        card_id = clicked.reply_to_id if is_personal(clicked) else None
         if is_personal(clicked):
             reference = TurnContext.get_conversation_reference(clicked)
-        elif (reference := await self._clickers_chat(clicked)) is None:
-            return
+            card_id = clicked.reply_to_id
+        else:
+            reference, card_id = await self._clickers_chat(clicked), None
+            if reference is None:
+                return
         if card_id:
             activity.id, activity.type = card_id, ActivityTypes.message
 

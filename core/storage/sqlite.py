@@ -13,6 +13,7 @@ Opening waits such a lock out instead, for as long as the busy timeout would.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -51,12 +52,7 @@ def _path(url: str) -> str:
 
 
 def opener(url: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
-    path = _path(url)
-
-    async def open_connection() -> aiosqlite.Connection:
-        return await open_waiting_out_locks(path, BUSY_TIMEOUT_S)
-
-    return open_connection
+    return functools.partial(open_waiting_out_locks, _path(url), BUSY_TIMEOUT_S)
 
 
 async def open_waiting_out_locks(path: str, patience: float) -> aiosqlite.Connection:
